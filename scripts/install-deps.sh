@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what hemera-tools needs on Debian 12, only what is missing. Idempotent.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries (DESIGN.md "Real components")
+  libcli11-dev libfmt-dev libyaml-cpp-dev libexpected-dev nlohmann-json3-dev
+  libssl-dev libsqlite3-dev libcfitsio-dev
+  # tests, docs, fuzzing, benchmarks
+  doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema
+  util-linux procps time fitsverify hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi
