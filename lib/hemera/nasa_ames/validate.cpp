@@ -10,4 +10,11 @@ Result<validate::FileReport> validate_file(const std::filesystem::path& path,
   return fail(Errc::internal, "NASA Ames validation is not built yet", path.string());
 }
 
+Result<validate::FileReport> validate_volumes(const std::vector<std::filesystem::path>& paths,
+                                              const validate::Profile& /*profile*/)
+{
+  return fail(Errc::internal, "NASA Ames validation is not built yet",
+              paths.empty() ? std::string() : paths.front().string());
+}
+
 }  // namespace hemera::nasa_ames
