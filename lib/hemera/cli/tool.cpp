@@ -49,6 +49,7 @@ void Context::emit(nlohmann::json doc) const
 Tool::Tool(std::string name, std::string summary) : m_name(std::move(name)), m_app(summary, m_name)
 {
   m_app.formatter(std::make_shared<Formatter>());
+  m_app.fallthrough();  // common options are accepted after a subcommand
   m_app.set_version_flag("--version", std::string(version()), "Print the version and exit");
   m_app.add_option("--config", m_config_file, "Configuration file (YAML)")->type_name("FILE");
   m_app.add_option("--root", m_root, "Archive root directory")->type_name("DIR");
@@ -111,6 +112,11 @@ int Tool::run(int argc, char** argv, const std::function<Result<int>(Context&)>&
       return k_exit_ok;
     }
   }
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--print-config") {
+      m_app.require_subcommand(0);  // no subcommand needed to print the configuration
+    }
+  }
   try {
     m_app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -149,11 +155,13 @@ int Tool::run(int argc, char** argv, const std::function<Result<int>(Context&)>&
     ctx.root = m_root.empty() ? std::filesystem::path(ctx.config.get_string("root"))
                               : std::filesystem::path(m_root);
     if (m_print_config) {
-      nlohmann::json doc = {{"file", ctx.config.file() ? ctx.config.file()->string() : ""},
+      nlohmann::json doc = {{"schema", "hemera.config/1"},
+                            {"tool", m_name},
+                            {"file", ctx.config.file() ? ctx.config.file()->string() : ""},
                             {"root", ctx.root.string()},
                             {"settings", ctx.config.redacted()}};
       if (ctx.json) {
-        ctx.emit({{"config", doc}});
+        print(doc.dump(2) + "\n");
       } else {
         print(fmt::format("# configuration: {}\n# root: {}\n",
                           ctx.config.file() ? ctx.config.file()->string() : "built-in defaults",
