@@ -31,6 +31,45 @@ CREATE TABLE roles (
   PRIMARY KEY (actor, role, dataset)
 );
 )sql",
+  // 2: fixity: per-file verification times per site, the alert ledger, run history.
+  R"sql(
+CREATE TABLE fixity (
+  site        TEXT NOT NULL,
+  path        TEXT NOT NULL,
+  dataset     TEXT NOT NULL,
+  version     INTEGER NOT NULL,
+  size        INTEGER,
+  added_at    INTEGER NOT NULL,
+  verified_at INTEGER,
+  checked_at  INTEGER,
+  status      TEXT,
+  detail      TEXT,
+  PRIMARY KEY (site, path)
+) WITHOUT ROWID;
+CREATE INDEX fixity_order ON fixity(site, verified_at);
+CREATE TABLE alert_problems (
+  source     TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  last_sent  INTEGER,
+  acked_by   TEXT,
+  acked_at   INTEGER,
+  PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+CREATE TABLE verify_runs (
+  id          INTEGER PRIMARY KEY,
+  site        TEXT NOT NULL,
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  checked     INTEGER NOT NULL,
+  bytes       INTEGER NOT NULL,
+  problems    INTEGER NOT NULL,
+  complete    INTEGER NOT NULL,
+  exit_code   INTEGER NOT NULL
+);
+)sql",
 };
 
 class Statement {
