@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # libraries (DESIGN.md "Real components")
   libcli11-dev libfmt-dev libyaml-cpp-dev libexpected-dev nlohmann-json3-dev
-  libssl-dev libsqlite3-dev libcfitsio-dev
+  libssl-dev libsqlite3-dev zlib1g-dev libcfitsio-dev
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema
   util-linux procps time fitsverify hyperfine
