@@ -70,6 +70,38 @@ CREATE TABLE verify_runs (
   exit_code   INTEGER NOT NULL
 );
 )sql",
+  // 3: archive: datasets, form hash -> UUID, journal index.
+  R"sql(
+CREATE TABLE datasets (
+  uuid            TEXT PRIMARY KEY,
+  base            TEXT NOT NULL,
+  collection      TEXT NOT NULL,
+  path            TEXT NOT NULL UNIQUE,
+  latest_version  INTEGER NOT NULL,
+  record_revision INTEGER NOT NULL,
+  form_sha256     TEXT,
+  created_by      TEXT NOT NULL,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL
+);
+CREATE TABLE forms (
+  form_sha256 TEXT PRIMARY KEY,
+  uuid        TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+CREATE TABLE journal (
+  seq             INTEGER PRIMARY KEY,
+  offset          INTEGER NOT NULL,
+  time            TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  dataset         TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  record_revision INTEGER NOT NULL,
+  commit_token    TEXT NOT NULL
+);
+CREATE INDEX journal_dataset ON journal(dataset, seq);
+)sql",
 };
 
 class Statement {
