@@ -30,7 +30,8 @@ int main(int argc, char** argv)
 
   std::vector<std::string> to_check;
   auto* cmd_check = app.add_subcommand("check", "Exit 0 if every argument is an RFC 4122 UUID");
-  cmd_check->add_option("UUID", to_check, "UUIDs to check")->required();
+  cmd_check->add_option("UUID", to_check, "UUIDs to check; - reads one per line from standard input")
+    ->required();
 
   tool.example("hemera-uuid new --count 3", "Print three new version 4 UUIDs.");
   tool.example("hemera-uuid legacy --namespace dns python.org",
@@ -82,20 +83,34 @@ int main(int argc, char** argv)
       return 0;
     }
     // check
+    if (to_check.size() == 1 && to_check.front() == "-") {
+      to_check.clear();
+      char line[256];
+      while (std::fgets(line, sizeof line, stdin) != nullptr) {
+        std::string_view text(line);
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+          text.remove_suffix(1);
+        }
+        to_check.emplace_back(text);
+      }
+    }
     nlohmann::json results = nlohmann::json::array();
-    int bad = 0;
+    std::size_t bad = 0;
     for (const auto& text : to_check) {
       auto r = uuid::check_rfc4122(text);
-      if (r) {
-        results.push_back({{"uuid", text}, {"valid", true}, {"version", (*r)[6] >> 4}});
-      } else {
+      if (!r) {
         ++bad;
-        results.push_back({{"uuid", text}, {"valid", false}, {"message", r.error().message},
-                           {"rule", r.error().rule}});
-        if (!ctx.json) {
-          std::fprintf(stderr, "hemera-uuid: %s: not an RFC 4122 UUID: %s [%s]\n", text.c_str(),
-                       r.error().message.c_str(), r.error().rule.c_str());
+      }
+      if (ctx.json) {
+        if (r) {
+          results.push_back({{"uuid", text}, {"valid", true}, {"version", (*r)[6] >> 4}});
+        } else {
+          results.push_back({{"uuid", text}, {"valid", false}, {"message", r.error().message},
+                             {"rule", r.error().rule}});
         }
+      } else if (!r) {
+        std::fprintf(stderr, "hemera-uuid: %s: not an RFC 4122 UUID: %s [%s]\n", text.c_str(),
+                     r.error().message.c_str(), r.error().rule.c_str());
       }
     }
     if (ctx.json) {

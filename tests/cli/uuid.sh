@@ -33,6 +33,10 @@ hemera-uuid new --count 100000 >"$T/many"
 grep -Evq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "$T/many" &&
   fail "a v4 UUID is not canonical"
 expect_exit 0 hemera-uuid check $(head -n 50 "$T/many")
+expect_exit 0 hemera-uuid check - <"$T/many"
+{ head -n 3 "$T/many"; echo bogus; } >"$T/some"
+expect_exit 1 hemera-uuid check - <"$T/some"
+expect_err "bogus: not an RFC 4122 UUID"
 expect_exit 0 hemera-uuid --json new -n 3
 check_json
 [[ $(json_get 'len(d["uuids"])') -eq 3 ]] || fail "--json new -n 3"
