@@ -18,7 +18,7 @@ for tool in "${tools[@]}"; do
   "$tool" --generate-completion options | sort -u >opts
   while read -r opt; do
     [[ $opt == --help || $opt == --version ]] && continue
-    grep -qF -- "*$opt*" "$scd" "$HEMERA_SRC"/man/common/*.scd ||
+    grep -qF -- "$opt*" "$scd" "$HEMERA_SRC"/man/common/*.scd ||
       fail "$tool: option $opt is missing from its man page"
   done <opts
   expect_exit 0 "$tool" --help
