@@ -2,7 +2,14 @@
 #include <hemera/checksum.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,7 +21,6 @@ namespace hemera::checksum {
 
 namespace {
 
-constexpr std::size_t k_read_size = 1U << 20;  // 1 MiB reads
 constexpr char k_hex[] = "0123456789abcdef";
 
 int hex_value(char c)
@@ -52,6 +58,29 @@ Result<std::size_t> read_some(int fd, char* buf, std::size_t size, const fs::pat
       return tl::unexpected(errno_error(errno, "cannot read", path.string()));
     }
   }
+}
+
+// Open `path` read-only without updating its access time where the kernel
+// allows it (owner or CAP_FOWNER).
+int open_for_reading(const fs::path& path)
+{
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  return fd;
+}
+
+// One read buffer and one hashing context per thread, reused for every file.
+struct ThreadState {
+  std::unique_ptr<char[]> buffer{new char[k_read_size]};
+  Sha256 hasher;
+};
+
+ThreadState& thread_state()
+{
+  thread_local ThreadState state;
+  return state;
 }
 
 }  // namespace
@@ -120,29 +149,92 @@ Digest sha256(std::string_view data)
 
 Result<FileHash> hash_file(const fs::path& path)
 {
-  FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  FdCloser fd{open_for_reading(path)};
   if (fd.fd < 0) {
     return tl::unexpected(errno_error(errno, "cannot open", path.string()));
   }
-  ::posix_fadvise(fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::unique_ptr<char[]> buf(new char[k_read_size]);
-  Sha256 h;
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) {
+    return tl::unexpected(errno_error(errno, "cannot stat", path.string()));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(Errc::data, "not a regular file", path.string());
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > k_read_size) {
+    ::posix_fadvise(fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  ThreadState& ts = thread_state();
   FileHash out;
   for (;;) {
-    std::size_t n = HEMERA_TRY(read_some(fd.fd, buf.get(), k_read_size, path));
+    std::size_t n = HEMERA_TRY(read_some(fd.fd, ts.buffer.get(), k_read_size, path));
     if (n == 0) {
       break;
     }
-    h.update(buf.get(), n);
+    ts.hasher.update(ts.buffer.get(), n);
     out.size += n;
   }
-  out.digest = h.finish();
+  out.digest = ts.hasher.finish();
+  return out;
+}
+
+unsigned effective_jobs(unsigned jobs) noexcept
+{
+  if (jobs != 0) {
+    return jobs;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : hw;
+}
+
+std::size_t parallel_for(std::size_t count, unsigned jobs,
+                         const std::function<void(std::size_t)>& work,
+                         const std::function<bool()>& stop)
+{
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stopped{false};
+  std::mutex stop_mutex;
+  auto loop = [&] {
+    for (;;) {
+      if (stopped.load(std::memory_order_relaxed)) {
+        return;
+      }
+      if (stop) {
+        std::lock_guard<std::mutex> lock(stop_mutex);
+        if (stop()) {
+          stopped = true;
+          return;
+        }
+      }
+      std::size_t i = next.fetch_add(1);
+      if (i >= count) {
+        return;
+      }
+      work(i);
+    }
+  };
+  unsigned n = std::min<std::size_t>(effective_jobs(jobs), std::max<std::size_t>(count, 1));
+  std::vector<std::thread> threads;
+  threads.reserve(n > 0 ? n - 1 : 0);
+  for (unsigned t = 1; t < n; ++t) {
+    threads.emplace_back(loop);
+  }
+  loop();
+  for (auto& t : threads) {
+    t.join();
+  }
+  return std::min(next.load(), count);
+}
+
+std::vector<Result<FileHash>> hash_files(const std::vector<fs::path>& paths, unsigned jobs)
+{
+  std::vector<Result<FileHash>> out(paths.size(), fail(Errc::internal, "not hashed"));
+  parallel_for(paths.size(), jobs, [&](std::size_t i) { out[i] = hash_file(paths[i]); });
   return out;
 }
 
 Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigned mode)
 {
-  FdCloser in{::open(src.c_str(), O_RDONLY | O_CLOEXEC)};
+  FdCloser in{open_for_reading(src)};
   if (in.fd < 0) {
     return tl::unexpected(errno_error(errno, "cannot open", src.string()));
   }
@@ -151,19 +243,20 @@ Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigne
   if (out.fd < 0) {
     return tl::unexpected(errno_error(errno, "cannot create", dst.string()));
   }
-  std::unique_ptr<char[]> buf(new char[k_read_size]);
-  Sha256 h;
+  ThreadState& ts = thread_state();
+  char* buf = ts.buffer.get();
+  Sha256& h = ts.hasher;
   FileHash result;
   for (;;) {
-    std::size_t n = HEMERA_TRY(read_some(in.fd, buf.get(), k_read_size, src));
+    std::size_t n = HEMERA_TRY(read_some(in.fd, buf, k_read_size, src));
     if (n == 0) {
       break;
     }
-    h.update(buf.get(), n);
+    h.update(buf, n);
     result.size += n;
     std::size_t off = 0;
     while (off < n) {
-      ssize_t w = ::write(out.fd, buf.get() + off, n - off);
+      ssize_t w = ::write(out.fd, buf + off, n - off);
       if (w < 0) {
         if (errno == EINTR) {
           continue;
@@ -180,20 +273,88 @@ Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigne
   return result;
 }
 
+namespace {
+
+// Decode BagIt's percent-encoding of '%', LF and CR; nullopt on any other '%'.
+std::optional<std::string> decode_path(std::string_view in)
+{
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) {
+      return std::nullopt;
+    }
+    std::string code{in.substr(i + 1, 2)};
+    for (auto& c : code) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (code == "25") {
+      out += '%';
+    } else if (code == "0A") {
+      out += '\n';
+    } else if (code == "0D") {
+      out += '\r';
+    } else {
+      return std::nullopt;
+    }
+    i += 2;
+  }
+  return out;
+}
+
+// Return why `path` is not a safe relative path, or an empty string.
+std::string unsafe_reason(std::string_view path)
+{
+  if (path.empty()) {
+    return "empty path";
+  }
+  if (path.front() == '/') {
+    return "absolute path";
+  }
+  if (path.find('\\') != std::string_view::npos) {
+    return "backslash in path";
+  }
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      return "control character in path";
+    }
+  }
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    auto seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                  : slash - start);
+    if (seg.empty() || seg == "." || seg == "..") {
+      return "empty, '.' or '..' segment in path";
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<ManifestEntry>> parse_manifest(std::string_view text, const std::string& name)
 {
   std::vector<ManifestEntry> out;
+  std::set<std::string> seen;
   std::size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
+    auto where = fmt::format("{}:{}", name, line_no);
     auto nl = text.find('\n');
     if (nl == std::string_view::npos) {
-      return fail(Errc::data, "last line has no newline", fmt::format("{}:{}", name, line_no), {},
-                  "manifest.syntax");
+      return fail(Errc::data, "last line has no newline", where, {}, "manifest.syntax");
     }
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl + 1);
-    auto where = fmt::format("{}:{}", name, line_no);
     if (line.size() < 67 || line.substr(64, 2) != "  ") {
       return fail(Errc::data, "expected '<64 hex digits>  <path>'", where, {}, "manifest.syntax");
     }
@@ -201,12 +362,20 @@ Result<std::vector<ManifestEntry>> parse_manifest(std::string_view text, const s
     if (!digest) {
       return fail(Errc::data, digest.error().message, where, {}, "manifest.syntax");
     }
-    std::string_view path = line.substr(66);
-    if (path.front() == '/' || path.find('\r') != std::string_view::npos ||
-        path.find("..") != std::string_view::npos || path.find('\\') != std::string_view::npos) {
-      return fail(Errc::data, fmt::format("unsafe path '{}'", path), where, {}, "manifest.path");
+    auto path = decode_path(line.substr(66));
+    if (!path) {
+      return fail(Errc::data, "'%' not followed by 25, 0A or 0D in path", where, {},
+                  "manifest.syntax");
     }
-    out.push_back(ManifestEntry{*digest, std::string(path)});
+    if (auto why = unsafe_reason(*path); !why.empty()) {
+      return fail(Errc::data, fmt::format("unsafe path '{}': {}", line.substr(66), why), where, {},
+                  "manifest.path");
+    }
+    if (!seen.insert(*path).second) {
+      return fail(Errc::data, fmt::format("path '{}' listed twice", *path), where, {},
+                  "manifest.syntax");
+    }
+    out.push_back(ManifestEntry{*digest, std::move(*path)});
   }
   return out;
 }
@@ -216,10 +385,18 @@ std::string format_manifest(std::vector<ManifestEntry> entries)
   std::sort(entries.begin(), entries.end(),
             [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
   std::string out;
+  out.reserve(entries.size() * 96);
   for (const auto& e : entries) {
     out += e.digest.hex();
     out += "  ";
-    out += e.path;
+    for (char c : e.path) {
+      switch (c) {
+      case '%': out += "%25"; break;
+      case '\n': out += "%0A"; break;
+      case '\r': out += "%0D"; break;
+      default: out += c;
+      }
+    }
     out += '\n';
   }
   return out;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,9 +57,27 @@ struct FileHash {
 // Return the SHA-256 of `data`.
 Digest sha256(std::string_view data);
 
+// The size of each read: large enough for few system calls, small enough to
+// stay in the CPU's cache while hashed.
+inline constexpr std::size_t k_read_size = 256U * 1024U;
+
 // Hash the file at `path` with large sequential reads; memory does not grow
-// with the file's size.
+// with the file's size. Each thread reuses one read buffer.
 Result<FileHash> hash_file(const fs::path& path);
+
+// Run `work(index)` for every index in [0, count) on at most `jobs` threads
+// (0: one per CPU), in index order of start; `stop`, when set, is asked before
+// each item is started and ends the run early. Return how many items were started.
+std::size_t parallel_for(std::size_t count, unsigned jobs,
+                         const std::function<void(std::size_t)>& work,
+                         const std::function<bool()>& stop = {});
+
+// Hash every file of `paths` with at most `jobs` threads (0: one per CPU);
+// the results are in the order of `paths`.
+std::vector<Result<FileHash>> hash_files(const std::vector<fs::path>& paths, unsigned jobs = 0);
+
+// Return the number of worker threads `jobs` means (0: one per CPU).
+unsigned effective_jobs(unsigned jobs) noexcept;
 
 // Copy `src` to the new file `dst` (created with `mode`, O_EXCL), hashing the
 // bytes in the same pass, and fsync `dst`.
@@ -70,11 +89,18 @@ struct ManifestEntry {
   std::string path;  // relative, '/'-separated
 };
 
-// Parse a BagIt SHA-256 manifest strictly; a malformed line is an error naming
-// `name` and the line.
+// Parse a BagIt SHA-256 manifest strictly: "<64 hex>  <path>" lines ending in
+// LF, relative '/'-separated paths without "." or ".." segments, "%25", "%0A"
+// and "%0D" decoded (RFC 8493 §2.1.3), no duplicate path. A malformed line is an
+// error (Errc::data, rule "manifest.syntax" or "manifest.path") naming `name`
+// and the line.
 Result<std::vector<ManifestEntry>> parse_manifest(std::string_view text, const std::string& name);
 
-// Return the manifest text for `entries`, sorted by path.
+// Return the manifest text for `entries`, sorted by path, with '%', LF and CR
+// in paths percent-encoded.
 std::string format_manifest(std::vector<ManifestEntry> entries);
+
+// Return the manifest file name for SHA-256 ("manifest-sha256.txt").
+inline constexpr const char* k_manifest_name = "manifest-sha256.txt";
 
 }  // namespace hemera::checksum

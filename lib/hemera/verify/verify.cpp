@@ -1,0 +1,1046 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <hemera/verify/verify.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include <hemera/log.hpp>
+#include <hemera/util/fs.hpp>
+#include <hemera/uuid.hpp>
+
+namespace hemera::verify {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_batch_rows = 500;      // rows per database statement
+constexpr double k_batch_seconds = 2.0;        // commit results at least this often
+constexpr const char* k_record_file = "metadata.json";
+constexpr const char* k_record_dir = "metadata";
+
+// One payload file listed by a manifest.
+struct Entry {
+  std::string file;  // relative to the root
+  std::string dataset;
+  int version = 0;
+  std::string path;  // relative to the version directory
+  checksum::Digest expected;
+  std::uint64_t size = 0;  // from lstat
+  // From hemera.db:
+  bool known = false;
+  std::int64_t added_at = 0;
+  std::optional<std::int64_t> verified_at;
+  std::optional<std::uint64_t> good_size;
+  std::string status;
+  std::string detail;
+  std::int64_t checked_at = 0;
+};
+
+// One dataset directory found in the tree.
+struct DatasetDir {
+  std::string rel;  // DATB/campaign/<uuid>
+  std::string uuid;
+  std::string collection;  // DATB/campaign
+};
+
+struct Scan {
+  std::vector<DatasetDir> datasets;
+  std::vector<Problem> stray;  // files outside any dataset
+};
+
+std::string rel_of(const fs::path& p, const fs::path& root)
+{
+  return p.lexically_relative(root).generic_string();
+}
+
+Problem make_problem(std::string rule, validate::Severity sev, std::string file,
+                     std::string message, std::int64_t now)
+{
+  Problem p;
+  p.finding.file = std::move(file);
+  p.finding.format = "archive";
+  p.finding.severity = sev;
+  p.finding.rule = std::move(rule);
+  p.finding.message = std::move(message);
+  p.seen_at = now;
+  return p;
+}
+
+bool is_uuid_name(const std::string& name)
+{
+  return name.size() == 36 && uuid::parse(name).has_value();
+}
+
+// Return N for "v<N>" (no leading zero), or 0.
+int version_number(const std::string& name)
+{
+  if (name.size() < 2 || name[0] != 'v' || name[1] == '0' || name.size() > 10) {
+    return 0;
+  }
+  int n = 0;
+  for (std::size_t i = 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') {
+      return 0;
+    }
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
+}
+
+// Return N for "NNNN.json" (at least four digits), or 0.
+int revision_number(const std::string& name)
+{
+  if (name.size() < 9 || name.substr(name.size() - 5) != ".json") {
+    return 0;
+  }
+  int n = 0;
+  for (std::size_t i = 0; i + 5 < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || i > 8) {
+      return 0;
+    }
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
+}
+
+Problem io_problem(const Error& e, const std::string& file, std::int64_t now)
+{
+  Problem p = make_problem("fixity.unreadable", validate::Severity::error, file,
+                           fmt::format("could not be checked: {}", e.message), now);
+  p.unverified = true;
+  p.transient = e.code == Errc::temp_fail;
+  return p;
+}
+
+// Walk DATB/ and DASB/ down to the dataset directories (<uuid>), at most
+// three collection levels deep; files on the way are strays.
+Result<Scan> scan_tree(const fs::path& root, std::int64_t now)
+{
+  Scan out;
+  for (const char* top : {"DATB", "DASB"}) {
+    struct Item {
+      fs::path dir;
+      int depth;
+    };
+    std::vector<Item> todo{{root / top, 0}};
+    while (!todo.empty()) {
+      Item it = todo.back();
+      todo.pop_back();
+      std::error_code ec;
+      fs::directory_iterator di(it.dir, ec);
+      if (ec) {
+        if (ec.value() == ENOENT && it.depth == 0) {
+          continue;
+        }
+        out.stray.push_back(io_problem(errno_error(ec.value(), "cannot list", it.dir.string()),
+                                       rel_of(it.dir, root), now));
+        continue;
+      }
+      std::vector<fs::directory_entry> entries(fs::begin(di), fs::end(di));
+      std::sort(entries.begin(), entries.end());
+      for (const auto& e : entries) {
+        std::string name = e.path().filename().string();
+        auto st = e.symlink_status(ec);
+        if (st.type() == fs::file_type::directory) {
+          if (it.depth >= 1 && is_uuid_name(name)) {
+            out.datasets.push_back(DatasetDir{rel_of(e.path(), root), name, rel_of(it.dir, root)});
+          } else if (it.depth < 3) {
+            todo.push_back(Item{e.path(), it.depth + 1});
+          } else {
+            out.stray.push_back(make_problem("fixity.unexpected", validate::Severity::error,
+                                             rel_of(e.path(), root),
+                                             "unexpected directory (not a dataset)", now));
+          }
+        } else {
+          out.stray.push_back(make_problem("fixity.unexpected", validate::Severity::error,
+                                           rel_of(e.path(), root),
+                                           "unexpected file outside any dataset", now));
+        }
+      }
+    }
+  }
+  std::sort(out.datasets.begin(), out.datasets.end(),
+            [](const DatasetDir& a, const DatasetDir& b) { return a.rel < b.rel; });
+  return out;
+}
+
+bool in_collection(const DatasetDir& d, const std::string& want_in)
+{
+  if (want_in.empty()) {
+    return true;
+  }
+  std::string want = want_in;
+  while (!want.empty() && want.back() == '/') {
+    want.pop_back();
+  }
+  for (const std::string& base : {d.collection, d.collection.substr(5)}) {
+    if (base == want || base.rfind(want + "/", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Everything known about the datasets in scope, before hashing.
+struct Inventory {
+  std::vector<Entry> entries;
+  std::vector<Problem> problems;
+  std::size_t versions = 0;
+  std::size_t tag_files = 0;
+  std::uint64_t tag_bytes = 0;
+};
+
+struct Walker {
+  const fs::path& root;
+  const Options& options;
+  std::int64_t now;
+  Inventory& inv;
+
+  Problem problem(std::string rule, std::string file, std::string message, const DatasetDir& d,
+                  int version = 0, std::string path = {})
+  {
+    Problem p = make_problem(std::move(rule), validate::Severity::error, std::move(file),
+                             std::move(message), now);
+    p.dataset = d.uuid;
+    p.version = version;
+    p.path = std::move(path);
+    return p;
+  }
+
+  Result<std::string> read_tag(const fs::path& p)
+  {
+    auto text = util::read_file(p);
+    if (text) {
+      ++inv.tag_files;
+      inv.tag_bytes += text->size();
+    }
+    return text;
+  }
+
+  // List every non-directory below `dir` (relative to it), sorted.
+  void list_files(const fs::path& dir, const DatasetDir& d, int version,
+                  std::vector<std::pair<std::string, fs::file_status>>& out)
+  {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(dir, ec);
+    if (ec) {
+      auto p = io_problem(errno_error(ec.value(), "cannot list", dir.string()), rel_of(dir, root), now);
+      p.dataset = d.uuid;
+      p.version = version;
+      inv.problems.push_back(std::move(p));
+      return;
+    }
+    for (auto end = fs::recursive_directory_iterator(); it != end; it.increment(ec)) {
+      if (ec) {
+        auto p = io_problem(errno_error(ec.value(), "cannot list", dir.string()), rel_of(dir, root),
+                            now);
+        p.dataset = d.uuid;
+        p.version = version;
+        inv.problems.push_back(std::move(p));
+        break;
+      }
+      auto st = it->symlink_status(ec);
+      if (st.type() == fs::file_type::directory) {
+        continue;
+      }
+      out.emplace_back(it->path().lexically_relative(dir).generic_string(), st);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+
+  void version_dir(const DatasetDir& d, const fs::path& vdir, int version)
+  {
+    ++inv.versions;
+    std::string vrel = rel_of(vdir, root);
+    std::vector<std::pair<std::string, fs::file_status>> files;
+    list_files(vdir, d, version, files);
+    std::map<std::string, fs::file_status> present(files.begin(), files.end());
+    auto manifest_path = vdir / checksum::k_manifest_name;
+    auto mit = present.find(checksum::k_manifest_name);
+    std::vector<checksum::ManifestEntry> manifest;
+    bool manifest_ok = false;
+    if (mit == present.end()) {
+      inv.problems.push_back(problem("manifest.missing", vrel + "/" + checksum::k_manifest_name,
+                                     "the version has no manifest: its files cannot be checked",
+                                     d, version));
+      inv.problems.back().unverified = true;
+    } else {
+      present.erase(mit);
+      auto text = read_tag(manifest_path);
+      if (!text) {
+        auto p = io_problem(text.error(), vrel + "/" + checksum::k_manifest_name, now);
+        p.dataset = d.uuid;
+        p.version = version;
+        inv.problems.push_back(std::move(p));
+      } else {
+        auto parsed = checksum::parse_manifest(*text, vrel + "/" + checksum::k_manifest_name);
+        if (!parsed) {
+          Problem p = problem(parsed.error().rule.empty() ? "manifest.syntax" : parsed.error().rule,
+                              vrel + "/" + checksum::k_manifest_name,
+                              parsed.error().message + "; the version's files cannot be checked",
+                              d, version);
+          // "file:line" -> the line number
+          auto colon = parsed.error().where.rfind(':');
+          if (colon != std::string::npos) {
+            p.finding.location.line = std::strtoll(parsed.error().where.c_str() + colon + 1, nullptr, 10);
+          }
+          p.unverified = true;
+          inv.problems.push_back(std::move(p));
+        } else {
+          manifest = std::move(*parsed);
+          manifest_ok = true;
+        }
+      }
+    }
+    for (const auto& m : manifest) {
+      std::string file = vrel + "/" + m.path;
+      auto it = present.find(m.path);
+      if (it == present.end()) {
+        Problem p = problem("fixity.missing", file, "listed in the manifest but missing", d, version, m.path);
+        p.expected = m.digest.hex();
+        // A missing directory on the way may be unreadable rather than absent.
+        struct stat st {};
+        if (::lstat((vdir / m.path).c_str(), &st) == 0) {
+          p = problem("fixity.not-regular", file, "not a regular file", d, version, m.path);
+        } else if (errno != ENOENT && errno != ENOTDIR) {
+          p = io_problem(errno_error(errno, "cannot stat", file), file, now);
+          p.dataset = d.uuid;
+          p.version = version;
+          p.path = m.path;
+        }
+        inv.problems.push_back(std::move(p));
+        continue;
+      }
+      if (it->second.type() != fs::file_type::regular) {
+        inv.problems.push_back(problem("fixity.not-regular", file,
+                                       it->second.type() == fs::file_type::symlink
+                                         ? "a symbolic link where the manifest lists a file"
+                                         : "not a regular file",
+                                       d, version, m.path));
+        present.erase(it);
+        continue;
+      }
+      present.erase(it);
+      Entry e;
+      e.file = file;
+      e.dataset = d.uuid;
+      e.version = version;
+      e.path = m.path;
+      e.expected = m.digest;
+      inv.entries.push_back(std::move(e));
+    }
+    if (manifest_ok) {
+      for (const auto& [name, st] : present) {
+        inv.problems.push_back(problem("fixity.unexpected", vrel + "/" + name,
+                                       "present but not listed in the manifest", d, version, name));
+      }
+    }
+  }
+
+  void records(const DatasetDir& d, const fs::path& ddir, bool has_current,
+               const std::map<int, std::string>& revisions)
+  {
+    std::string drel = d.rel;
+    // Each revision against the journal.
+    const std::map<int, checksum::Digest>* journaled = nullptr;
+    if (options.record_hashes) {
+      auto it = options.record_hashes->find(d.uuid);
+      static const std::map<int, checksum::Digest> k_none;
+      journaled = it == options.record_hashes->end() ? &k_none : &it->second;
+    }
+    std::string newest_text;
+    bool newest_read = false;
+    for (const auto& [n, name] : revisions) {
+      std::string file = drel + "/" + k_record_dir + "/" + name;
+      auto text = read_tag(ddir / k_record_dir / name);
+      if (!text) {
+        auto p = io_problem(text.error(), file, now);
+        p.dataset = d.uuid;
+        inv.problems.push_back(std::move(p));
+        newest_read = false;
+        continue;
+      }
+      newest_text = std::move(*text);
+      newest_read = true;
+      if (journaled != nullptr) {
+        auto j = journaled->find(n);
+        auto actual = checksum::sha256(newest_text);
+        if (j == journaled->end()) {
+          inv.problems.push_back(problem("record.unjournaled", file,
+                                         "record revision not in the journal", d, 0,
+                                         std::string(k_record_dir) + "/" + name));
+        } else if (!(j->second == actual)) {
+          Problem p = problem("record.revision", file,
+                              "record revision differs from the hash in the journal", d, 0,
+                              std::string(k_record_dir) + "/" + name);
+          p.expected = j->second.hex();
+          p.actual = actual.hex();
+          inv.problems.push_back(std::move(p));
+        }
+      }
+    }
+    if (journaled != nullptr) {
+      for (const auto& [n, digest] : *journaled) {
+        if (revisions.count(n) == 0) {
+          std::string rel = fmt::format("{}/{:04d}.json", k_record_dir, n);
+          Problem p = problem("record.missing", drel + "/" + rel,
+                              "journaled record revision is missing", d, 0, rel);
+          p.expected = digest.hex();
+          inv.problems.push_back(std::move(p));
+        }
+      }
+    }
+    if (revisions.empty()) {
+      inv.problems.push_back(problem("record.missing", drel + "/" + k_record_dir + "/0001.json",
+                                     "the dataset has no record revision", d));
+    }
+    if (!has_current) {
+      inv.problems.push_back(problem("record.missing", drel + "/" + k_record_file,
+                                     "the dataset has no current record (metadata.json)", d, 0,
+                                     k_record_file));
+    } else {
+      auto cur = read_tag(ddir / k_record_file);
+      if (!cur) {
+        auto p = io_problem(cur.error(), drel + "/" + k_record_file, now);
+        p.dataset = d.uuid;
+        inv.problems.push_back(std::move(p));
+      } else if (newest_read && *cur != newest_text) {
+        Problem p = problem("record.current", drel + "/" + k_record_file,
+                            "metadata.json differs from the newest record revision", d, 0,
+                            k_record_file);
+        p.expected = checksum::sha256(newest_text).hex();
+        p.actual = checksum::sha256(*cur).hex();
+        inv.problems.push_back(std::move(p));
+      }
+    }
+  }
+
+  void dataset(const DatasetDir& d)
+  {
+    fs::path ddir = root / d.rel;
+    std::error_code ec;
+    fs::directory_iterator di(ddir, ec);
+    if (ec) {
+      auto p = io_problem(errno_error(ec.value(), "cannot list", ddir.string()), d.rel, now);
+      p.dataset = d.uuid;
+      inv.problems.push_back(std::move(p));
+      return;
+    }
+    std::vector<fs::directory_entry> entries(fs::begin(di), fs::end(di));
+    std::sort(entries.begin(), entries.end());
+    bool has_current = false;
+    std::map<int, std::string> revisions;
+    std::map<int, fs::path> versions;
+    for (const auto& e : entries) {
+      std::string name = e.path().filename().string();
+      auto st = e.symlink_status(ec);
+      bool is_dir = st.type() == fs::file_type::directory;
+      bool is_file = st.type() == fs::file_type::regular;
+      if (name == k_record_file && is_file) {
+        has_current = true;
+      } else if (name == k_record_dir && is_dir) {
+        fs::directory_iterator ri(e.path(), ec);
+        if (ec) {
+          auto p = io_problem(errno_error(ec.value(), "cannot list", e.path().string()),
+                              rel_of(e.path(), root), now);
+          p.dataset = d.uuid;
+          inv.problems.push_back(std::move(p));
+          continue;
+        }
+        for (const auto& r : ri) {
+          std::string rname = r.path().filename().string();
+          int n = revision_number(rname);
+          if (n > 0 && r.symlink_status(ec).type() == fs::file_type::regular && revisions.count(n) == 0) {
+            revisions[n] = rname;
+          } else {
+            inv.problems.push_back(problem("fixity.unexpected", rel_of(r.path(), root),
+                                           "not a record revision (metadata/NNNN.json)", d, 0,
+                                           std::string(k_record_dir) + "/" + rname));
+          }
+        }
+      } else if (int v = version_number(name); v > 0 && is_dir) {
+        versions[v] = e.path();
+      } else {
+        inv.problems.push_back(problem("fixity.unexpected", rel_of(e.path(), root),
+                                       "unexpected in a dataset (expected metadata.json, "
+                                       "metadata/ and v<N>/)",
+                                       d, 0, name));
+      }
+    }
+    records(d, ddir, has_current, revisions);
+    if (versions.empty()) {
+      inv.problems.push_back(problem("fixity.missing", d.rel + "/v1",
+                                     "the dataset has no version directory", d));
+    }
+    int expect = 1;
+    for (const auto& [v, path] : versions) {
+      if (v != expect) {
+        inv.problems.push_back(problem("fixity.missing", fmt::format("{}/v{}", d.rel, expect),
+                                       fmt::format("version {} is missing (found v{})", expect, v),
+                                       d, expect));
+      }
+      expect = v + 1;
+      version_dir(d, path, v);
+    }
+  }
+};
+
+std::int64_t clock_now()
+{
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+// Run `sql` once per chunk of `rows`, with "(?,?,…)" groups of `width`
+// parameters substituted for "{values}", inside the current transaction.
+Result<void> exec_chunked(db::Database& db, const std::string& sql_template, std::size_t width,
+                          const std::vector<db::Value>& fixed_head,
+                          const std::vector<std::vector<db::Value>>& rows)
+{
+  for (std::size_t start = 0; start < rows.size(); start += k_batch_rows) {
+    std::size_t end = std::min(rows.size(), start + k_batch_rows);
+    std::vector<db::Value> params = fixed_head;
+    std::string groups;
+    std::size_t idx = fixed_head.size();
+    for (std::size_t r = start; r < end; ++r) {
+      groups += groups.empty() ? "(" : ",(";
+      for (std::size_t c = 0; c < width; ++c) {
+        groups += fmt::format("{}?{}", c == 0 ? "" : ",", ++idx);
+        params.push_back(rows[r][c]);
+      }
+      groups += ")";
+    }
+    std::string sql = sql_template;
+    sql.replace(sql.find("{values}"), 8, groups);
+    HEMERA_TRY(db.exec(sql, params));
+  }
+  return {};
+}
+
+Result<void> transaction(db::Database& db, const std::function<Result<void>()>& body)
+{
+  HEMERA_TRY(db.exec_script("BEGIN IMMEDIATE"));
+  auto r = body();
+  if (!r) {
+    (void)db.exec_script("ROLLBACK");
+    return r;
+  }
+  return db.exec_script("COMMIT");
+}
+
+// The result of hashing one file.
+struct Outcome {
+  std::size_t index = 0;
+  bool ok = false;
+  Result<checksum::FileHash> hash = fail(Errc::internal, "not hashed");
+};
+
+// Writes per-file outcomes to hemera.db in batches.
+class Recorder {
+ public:
+  Recorder(db::Database& db, std::string site, std::vector<Entry>& entries, std::int64_t now)
+    : m_db(db), m_site(std::move(site)), m_entries(entries), m_now(now),
+      m_last(std::chrono::steady_clock::now())
+  {
+  }
+
+  // Record one outcome; flush when a batch is full or old.
+  Result<void> add(Outcome o)
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pending.push_back(std::move(o));
+    auto age = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_last).count();
+    if (m_pending.size() >= k_batch_rows || age >= k_batch_seconds) {
+      return flush_locked();
+    }
+    return {};
+  }
+
+  // Write every pending outcome.
+  Result<void> flush()
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return flush_locked();
+  }
+
+ private:
+  Result<void> flush_locked()
+  {
+    m_last = std::chrono::steady_clock::now();
+    if (m_pending.empty()) {
+      return {};
+    }
+    std::vector<std::vector<db::Value>> good;
+    std::vector<std::vector<db::Value>> bad;
+    for (const auto& o : m_pending) {
+      const Entry& e = m_entries[o.index];
+      if (o.ok) {
+        good.push_back({e.file, static_cast<std::int64_t>(o.hash->size)});
+      } else if (o.hash) {
+        bad.push_back({e.file, "mismatch", o.hash->digest.hex()});
+      } else {
+        bad.push_back({e.file, "unreadable", o.hash.error().message});
+      }
+    }
+    m_pending.clear();
+    return transaction(m_db, [&]() -> Result<void> {
+      HEMERA_TRY(exec_chunked(
+        m_db,
+        "WITH v(path, size) AS (VALUES {values}) UPDATE fixity SET verified_at = ?2, "
+        "checked_at = ?2, status = 'ok', detail = NULL, "
+        "size = (SELECT size FROM v WHERE v.path = fixity.path) "
+        "WHERE site = ?1 AND path IN (SELECT path FROM v)",
+        2, {m_site, m_now}, good));
+      HEMERA_TRY(exec_chunked(
+        m_db,
+        "WITH v(path, status, detail) AS (VALUES {values}) UPDATE fixity SET checked_at = ?2, "
+        "status = (SELECT status FROM v WHERE v.path = fixity.path), "
+        "detail = (SELECT detail FROM v WHERE v.path = fixity.path) "
+        "WHERE site = ?1 AND path IN (SELECT path FROM v)",
+        3, {m_site, m_now}, bad));
+      return {};
+    });
+  }
+
+  db::Database& m_db;
+  std::string m_site;
+  std::vector<Entry>& m_entries;
+  std::int64_t m_now;
+  std::mutex m_mutex;
+  std::vector<Outcome> m_pending;
+  std::chrono::steady_clock::time_point m_last;
+};
+
+}  // namespace
+
+std::string Problem::key() const
+{
+  return finding.rule + ":" + finding.file;
+}
+
+std::size_t Report::failures() const
+{
+  return static_cast<std::size_t>(std::count_if(problems.begin(), problems.end(), [](const Problem& p) {
+    return p.finding.severity == validate::Severity::error;
+  }));
+}
+
+int Report::exit_code() const
+{
+  bool integrity = false;
+  bool unverified_permanent = false;
+  bool unverified_transient = false;
+  for (const auto& p : problems) {
+    if (p.finding.severity != validate::Severity::error) {
+      continue;
+    }
+    if (!p.unverified) {
+      integrity = true;
+    } else if (p.transient) {
+      unverified_transient = true;
+    } else {
+      unverified_permanent = true;
+    }
+  }
+  if (integrity || unverified_permanent) {
+    return 1;
+  }
+  return unverified_transient ? 75 : 0;
+}
+
+std::string alert_source(const std::string& site)
+{
+  return "verify:" + site;
+}
+
+Result<Report> run(archive::Archive& archive, const Options& options)
+{
+  auto t0 = std::chrono::steady_clock::now();
+  const fs::path& root = archive.layout().root;
+  std::int64_t now = options.now != 0 ? options.now : clock_now();
+  Report report;
+  report.site = options.site;
+  report.started_at = now;
+  report.period = options.period.count();
+
+  auto lock = util::FileLock::acquire(archive.layout().locks() / ("verify-" + options.site + ".lock"),
+                                      false);
+  if (!lock) {
+    return fail(Errc::temp_fail, "another hemera-verify run is in progress",
+                archive.layout().locks().string());
+  }
+
+  auto scan = HEMERA_TRY(scan_tree(root, now));
+  std::vector<DatasetDir> selected;
+  std::set<std::string> wanted;
+  for (const auto& d : options.datasets) {
+    auto u = uuid::parse(d);
+    if (!u) {
+      return fail(Errc::usage, fmt::format("not a UUID: '{}'", d), {}, "--dataset");
+    }
+    wanted.insert(uuid::to_string(*u));
+  }
+  std::set<std::string> found;
+  for (const auto& d : scan.datasets) {
+    if ((wanted.empty() || wanted.count(d.uuid) > 0) && in_collection(d, options.collection)) {
+      selected.push_back(d);
+      found.insert(d.uuid);
+    }
+  }
+  for (const auto& w : wanted) {
+    if (found.count(w) == 0) {
+      return fail(Errc::no_input, fmt::format("dataset {} not found in the archive{}", w,
+                                              options.collection.empty() ? "" : " collection"),
+                  root.string(), "--dataset");
+    }
+  }
+  bool whole = wanted.empty() && options.collection.empty();
+  if (!options.collection.empty() && selected.empty()) {
+    return fail(Errc::no_input, fmt::format("no dataset in collection '{}'", options.collection),
+                root.string(), "--collection");
+  }
+
+  Inventory inv;
+  Walker walker{root, options, now, inv};
+  for (const auto& d : selected) {
+    walker.dataset(d);
+  }
+  if (whole) {
+    inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());
+  }
+  report.datasets = selected.size();
+  report.versions = inv.versions;
+  report.tag_files = inv.tag_files;
+  report.tag_bytes = inv.tag_bytes;
+  report.files = inv.entries.size();
+
+  // Sizes from lstat (cheap; the hash pass reads the bytes).
+  for (auto& e : inv.entries) {
+    struct stat st {};
+    if (::lstat((root / e.file).c_str(), &st) == 0) {
+      e.size = static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+
+  // Merge with hemera.db: known times, new files, files gone.
+  db::Database& db = archive.db();
+  std::unordered_map<std::string, std::size_t> by_file;
+  by_file.reserve(inv.entries.size());
+  for (std::size_t i = 0; i < inv.entries.size(); ++i) {
+    by_file.emplace(inv.entries[i].file, i);
+  }
+  auto rows = HEMERA_TRY(db.query(
+    "SELECT path, dataset, added_at, verified_at, size, status, detail, checked_at "
+    "FROM fixity WHERE site = ?1",
+    {options.site}));
+  std::set<std::string> selected_uuids;
+  for (const auto& d : selected) {
+    selected_uuids.insert(d.uuid);
+  }
+  std::vector<std::vector<db::Value>> gone;
+  for (const auto& r : rows) {
+    auto it = by_file.find(r[0].text);
+    if (it == by_file.end()) {
+      if (whole || selected_uuids.count(r[1].text) > 0) {
+        gone.push_back({r[0].text});
+      }
+      continue;
+    }
+    Entry& e = inv.entries[it->second];
+    e.known = true;
+    e.added_at = r[2].integer;
+    if (r[3].kind == db::Value::Kind::integer) {
+      e.verified_at = r[3].integer;
+    }
+    if (r[4].kind == db::Value::Kind::integer) {
+      e.good_size = static_cast<std::uint64_t>(r[4].integer);
+    }
+    e.status = r[5].text;
+    e.detail = r[6].text;
+    e.checked_at = r[7].integer;
+  }
+  std::vector<std::vector<db::Value>> fresh;
+  for (auto& e : inv.entries) {
+    if (!e.known) {
+      e.added_at = now;
+      fresh.push_back({e.file, e.dataset, e.version, now});
+    }
+  }
+  auto merge = [&]() -> Result<void> {
+    HEMERA_TRY(exec_chunked(db,
+                            "INSERT INTO fixity(site, path, dataset, version, added_at) "
+                            "SELECT ?1, column1, column2, column3, column4 FROM (VALUES {values})",
+                            4, {options.site}, fresh));
+    HEMERA_TRY(exec_chunked(db, "DELETE FROM fixity WHERE site = ?1 AND path IN (VALUES {values})",
+                            1, {options.site}, gone));
+    return {};
+  };
+  HEMERA_TRY(transaction(db, merge));
+
+  // Order: files that failed before, then never verified, then verified
+  // longest ago; the path breaks ties so reads follow the tree.
+  std::vector<std::size_t> order(inv.entries.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  auto rank = [&](const Entry& e) {
+    bool failed = !e.status.empty() && e.status != "ok";
+    return std::make_tuple(failed ? 0 : 1, e.verified_at ? 1 : 0, e.verified_at.value_or(e.added_at));
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return rank(inv.entries[a]) < rank(inv.entries[b]);
+  });
+
+  std::uint64_t total_bytes = 0;
+  for (const auto& e : inv.entries) {
+    total_bytes += e.size;
+  }
+  std::atomic<std::uint64_t> done_bytes{0};
+  std::vector<Outcome> outcomes(inv.entries.size());
+  std::vector<char> reached(inv.entries.size(), 0);
+  Recorder recorder(db, options.site, inv.entries, now);
+  std::mutex error_mutex;
+  std::optional<Error> db_error;
+  std::atomic<bool> db_failed{false};
+  auto deadline = options.budget ? std::optional(t0 + *options.budget) : std::nullopt;
+  std::atomic<bool> budget_spent{false};
+  std::size_t started = checksum::parallel_for(
+    order.size(), options.jobs,
+    [&](std::size_t k) {
+      std::size_t i = order[k];
+      Entry& e = inv.entries[i];
+      Outcome o;
+      o.index = i;
+      o.hash = checksum::hash_file(root / e.file);
+      o.ok = o.hash && o.hash->digest == e.expected;
+      reached[i] = 1;
+      if (o.hash) {
+        std::uint64_t d = done_bytes.fetch_add(o.hash->size) + o.hash->size;
+        if (options.progress) {
+          options.progress(d, total_bytes);
+        }
+      }
+      outcomes[i].index = i;
+      outcomes[i].ok = o.ok;
+      outcomes[i].hash = o.hash;
+      auto r = recorder.add(std::move(o));
+      if (!r) {
+        std::lock_guard<std::mutex> l(error_mutex);
+        db_error = r.error();
+        db_failed = true;
+      }
+    },
+    [&] {
+      if (db_failed.load()) {
+        return true;
+      }
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        budget_spent = true;
+        return true;
+      }
+      return false;
+    });
+  HEMERA_TRY(recorder.flush());
+  if (db_error) {
+    return tl::unexpected(*db_error);
+  }
+  report.budget_spent = budget_spent.load() && started < order.size();
+
+  // Outcomes to findings; files not reached keep their earlier state.
+  std::int64_t stalest_since = 0;
+  for (std::size_t i = 0; i < inv.entries.size(); ++i) {
+    Entry& e = inv.entries[i];
+    if (reached[i] != 0) {
+      ++report.files_checked;
+      const Outcome& o = outcomes[i];
+      if (o.ok) {
+        ++report.files_ok;
+        report.bytes_checked += o.hash->size;
+        e.verified_at = now;
+      } else if (o.hash) {
+        report.bytes_checked += o.hash->size;
+        Problem p = make_problem("fixity.mismatch", validate::Severity::error, e.file,
+                                 o.hash->size != e.size
+                                   ? fmt::format("checksum mismatch (size {} bytes)", o.hash->size)
+                                   : "checksum mismatch",
+                                 now);
+        if (e.good_size && *e.good_size != o.hash->size) {
+          p.finding.message = fmt::format("checksum mismatch; size {} bytes, was {} bytes",
+                                          o.hash->size, *e.good_size);
+        }
+        p.dataset = e.dataset;
+        p.version = e.version;
+        p.path = e.path;
+        p.expected = e.expected.hex();
+        p.actual = o.hash->digest.hex();
+        report.problems.push_back(std::move(p));
+      } else {
+        Problem p = io_problem(o.hash.error(), e.file, now);
+        p.dataset = e.dataset;
+        p.version = e.version;
+        p.path = e.path;
+        p.expected = e.expected.hex();
+        report.problems.push_back(std::move(p));
+      }
+    } else {
+      ++report.files_remaining;
+      Problem p;
+      bool carry = false;
+      if (e.status == "mismatch") {
+        p = make_problem("fixity.mismatch", validate::Severity::error, e.file,
+                         "checksum mismatch (found in an earlier run, not re-checked yet)", e.checked_at);
+        p.actual = e.detail;
+        carry = true;
+      } else if (e.status == "unreadable") {
+        p = make_problem("fixity.unreadable", validate::Severity::error, e.file,
+                         fmt::format("could not be checked in an earlier run: {}", e.detail),
+                         e.checked_at);
+        p.unverified = true;
+        carry = true;
+      } else if (e.good_size && *e.good_size != e.size) {
+        p = make_problem("fixity.mismatch", validate::Severity::error, e.file,
+                         fmt::format("size changed: {} bytes, was {} bytes when last verified",
+                                     e.size, *e.good_size),
+                         now);
+        carry = true;
+      }
+      if (carry) {
+        p.dataset = e.dataset;
+        p.version = e.version;
+        p.path = e.path;
+        p.expected = e.expected.hex();
+        report.problems.push_back(std::move(p));
+      }
+    }
+    std::int64_t since = e.verified_at.value_or(e.added_at);
+    if (!report.stalest || since < stalest_since) {
+      stalest_since = since;
+      report.stalest = Stalest{e.file, since, !e.verified_at.has_value()};
+    }
+  }
+  report.problems.insert(report.problems.begin(), inv.problems.begin(), inv.problems.end());
+  std::stable_sort(report.problems.begin(), report.problems.end(),
+                   [](const Problem& a, const Problem& b) { return a.finding.file < b.finding.file; });
+  if (report.stalest && now - report.stalest->since > options.period.count()) {
+    report.stale = true;
+    Problem p = make_problem("fixity.stale", validate::Severity::warning, report.stalest->file,
+                             fmt::format("{} {} days ago, longer than verification.period ({} days)",
+                                         report.stalest->never_verified ? "never verified; first seen"
+                                                                        : "last verified",
+                                         (now - report.stalest->since) / 86400,
+                                         options.period.count() / 86400),
+                             now);
+    report.problems.push_back(std::move(p));
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  int code = report.exit_code();
+  HEMERA_TRY(db.exec("INSERT INTO verify_runs(site, started_at, finished_at, checked, bytes, "
+                     "problems, complete, exit_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     {options.site, now, clock_now(), static_cast<std::int64_t>(report.files_checked),
+                      static_cast<std::int64_t>(report.bytes_checked),
+                      static_cast<std::int64_t>(report.failures()),
+                      report.files_remaining == 0 ? 1 : 0, code}));
+  return report;
+}
+
+nlohmann::json to_json(const Report& report)
+{
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : report.problems) {
+    nlohmann::json j = validate::to_json(p.finding);
+    j["dataset"] = p.dataset;
+    j["version"] = p.version;
+    j["path"] = p.path;
+    if (!p.expected.empty()) {
+      j["expected"] = p.expected;
+    }
+    if (!p.actual.empty()) {
+      j["actual"] = p.actual;
+    }
+    j["unverified"] = p.unverified;
+    j["transient"] = p.transient;
+    j["key"] = p.key();
+    problems.push_back(std::move(j));
+  }
+  nlohmann::json stalest = nullptr;
+  if (report.stalest) {
+    stalest = {{"file", report.stalest->file},
+               {"since", report.stalest->since},
+               {"age_seconds", report.started_at - report.stalest->since},
+               {"never_verified", report.stalest->never_verified}};
+  }
+  return {{"site", report.site},
+          {"started_at", report.started_at},
+          {"seconds", report.seconds},
+          {"datasets", report.datasets},
+          {"versions", report.versions},
+          {"files", report.files},
+          {"files_checked", report.files_checked},
+          {"files_ok", report.files_ok},
+          {"files_remaining", report.files_remaining},
+          {"bytes_checked", report.bytes_checked},
+          {"tag_files", report.tag_files},
+          {"tag_bytes", report.tag_bytes},
+          {"budget_spent", report.budget_spent},
+          {"complete", report.files_remaining == 0},
+          {"stalest", stalest},
+          {"stale", report.stale},
+          {"period_seconds", report.period},
+          {"failures", report.failures()},
+          {"problems", problems},
+          {"exit_code", report.exit_code()}};
+}
+
+std::string to_text(const Problem& p)
+{
+  std::string line = validate::to_text(p.finding);
+  if (!p.expected.empty() && !p.actual.empty()) {
+    line += fmt::format(" (expected {}, found {})", p.expected, p.actual);
+  } else if (!p.expected.empty() && p.finding.rule == "fixity.missing") {
+    line += fmt::format(" (expected {})", p.expected);
+  }
+  return line;
+}
+
+std::string summary_text(const Report& report)
+{
+  std::string out;
+  double mib = static_cast<double>(report.bytes_checked) / (1024.0 * 1024.0);
+  out += fmt::format("Site {}: {} datasets, {} versions, {} files; checked {} files ({:.1f} MiB) "
+                     "in {:.1f} s",
+                     report.site, report.datasets, report.versions, report.files,
+                     report.files_checked, mib, report.seconds);
+  if (report.files_remaining > 0) {
+    out += fmt::format("; {} files left for later runs (budget spent)", report.files_remaining);
+  }
+  out += ".\n";
+  if (report.stalest) {
+    out += fmt::format("Stalest file: {} ({} {:.1f} days ago; period {} days).\n",
+                       report.stalest->file,
+                       report.stalest->never_verified ? "first seen" : "verified",
+                       static_cast<double>(report.started_at - report.stalest->since) / 86400.0,
+                       report.period / 86400);
+  }
+  std::size_t f = report.failures();
+  if (f == 0 && !report.stale) {
+    out += "Every checked file is intact.\n";
+  } else {
+    out += fmt::format("{} problem{}:\n", report.problems.size(),
+                       report.problems.size() == 1 ? "" : "s");
+    for (const auto& p : report.problems) {
+      out += "  " + to_text(p) + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace hemera::verify
