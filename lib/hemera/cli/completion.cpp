@@ -2,7 +2,10 @@
 // Completion scripts generated from the CLI11 model, so they cannot drift.
 #include <hemera/cli/tool.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace hemera::cli {
 
@@ -103,37 +106,39 @@ std::string bash(const std::vector<Command>& cmds, const std::string& name)
   }
   out += "  done\n";
   // Options taking a file or directory complete paths.
-  std::string file_opts;
+  std::vector<std::string> file_list;
   for (const auto& c : cmds) {
     for (const auto& o : c.options) {
-      if (o.is_file && file_opts.find(o.long_name + "|") == std::string::npos &&
-          !(file_opts.size() >= o.long_name.size() &&
-            file_opts.substr(file_opts.size() - o.long_name.size()) == o.long_name)) {
-        file_opts += (file_opts.empty() ? "" : "|") + o.long_name;
+      if (o.is_file && std::find(file_list.begin(), file_list.end(), o.long_name) == file_list.end()) {
+        file_list.push_back(o.long_name);
       }
     }
   }
+  std::string file_opts = fmt::format("{}", fmt::join(file_list, "|"));
   if (!file_opts.empty()) {
     out += fmt::format("  case $prev in {}) COMPREPLY=($(compgen -f -- \"$cur\")); return ;; esac\n",
                        file_opts);
   }
   out += "  local words\n  case $sub in\n";
   for (const auto& c : cmds) {
-    std::string words;
-    for (const auto& o : c.options) {
-      words += " " + o.long_name;
-    }
-    if (c.name.empty()) {
-      out += fmt::format("    '') words='{}{}' ;;\n", subs, words);
-    } else {
-      // Global options stay valid after a subcommand.
-      std::string globals;
-      for (const auto& o : cmds.front().options) {
-        globals += " " + o.long_name;
+    // A subcommand offers its own options, then the common ones, each once.
+    std::vector<std::string> words;
+    auto add = [&](const std::string& w) {
+      if (std::find(words.begin(), words.end(), w) == words.end()) {
+        words.push_back(w);
       }
-      out += fmt::format("    {}) words='{}{}' ;;\n", c.name, words.empty() ? "" : words.substr(1),
-                         globals);
+    };
+    if (c.name.empty() && !subs.empty()) {
+      add(subs);
     }
+    for (const auto& o : c.options) {
+      add(o.long_name);
+    }
+    for (const auto& o : cmds.front().options) {
+      add(o.long_name);
+    }
+    out += fmt::format("    {}) words='{}' ;;\n", c.name.empty() ? std::string("''") : c.name,
+                       fmt::join(words, " "));
   }
   out += "  esac\n";
   out += "  if [[ $cur == -* || -z $sub ]]; then\n";
