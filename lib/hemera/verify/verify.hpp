@@ -102,8 +102,9 @@ nlohmann::json to_json(const Report& report);
 // Return one human line for a problem: "file: error: message [rule]".
 std::string to_text(const Problem& problem);
 
-// Return the human summary of a report (alert mail body, verbose output).
-std::string summary_text(const Report& report);
+// Return the human summary of a report, with one line per problem when
+// `list_problems` is set (the alert mail's body).
+std::string summary_text(const Report& report, bool list_problems = true);
 
 // Return the site's name as used for the alert ledger ("verify:local").
 std::string alert_source(const std::string& site);

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+// hemera-verify: re-hash the archive's files against their manifests and the
+// record revisions against the journal, within a time budget, and alert.
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <hemera/alert/alert.hpp>
+#include <hemera/archive/journal.hpp>
+#include <hemera/archive/root.hpp>
+#include <hemera/auth/auth.hpp>
+#include <hemera/cli/progress.hpp>
+#include <hemera/cli/tool.hpp>
+#include <hemera/log.hpp>
+#include <hemera/verify/verify.hpp>
+
+using namespace hemera;
+
+namespace {
+
+void print(const std::string& text)
+{
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+// Return the record revision hashes journaled for each dataset.
+Result<verify::RecordHashes> journaled_records(const archive::Archive& archive)
+{
+  verify::RecordHashes out;
+  auto reader = HEMERA_TRY(archive::journal::Reader::open(archive.layout().journal()));
+  for (;;) {
+    auto event = HEMERA_TRY(reader.next());
+    if (!event) {
+      break;
+    }
+    if (event->record_revision > 0 && event->record_sha256) {
+      out[event->dataset][event->record_revision] = *event->record_sha256;
+    }
+  }
+  return out;
+}
+
+// Acknowledge the open problems (of the given datasets, or all).
+Result<int> acknowledge(cli::Context& ctx, archive::Archive& archive,
+                        const std::vector<std::string>& datasets)
+{
+  std::vector<std::string> matches = datasets.empty() ? std::vector<std::string>{""} : datasets;
+  std::vector<std::string> keys;
+  for (const auto& m : matches) {
+    HEMERA_TRY(auth::require(archive, ctx.actor, "verify.ack", m));
+    auto got = HEMERA_TRY(alert::acknowledge(archive.db(), verify::alert_source("local"), m,
+                                             ctx.actor.name,
+                                             static_cast<std::int64_t>(std::time(nullptr))));
+    keys.insert(keys.end(), got.begin(), got.end());
+    HEMERA_TRY(auth::audit(archive.layout().audit_log(), ctx.actor.name, "verify.ack", m, true,
+                           fmt::format("acknowledged {} problem(s): {}", got.size(),
+                                       fmt::join(got, ", "))));
+  }
+  if (ctx.json) {
+    ctx.emit({{"acknowledged", keys}, {"actor", ctx.actor.name}});
+  } else if (!ctx.quiet) {
+    if (keys.empty()) {
+      print("No open problem to acknowledge.\n");
+    }
+    for (const auto& k : keys) {
+      print(fmt::format("acknowledged {}\n", k));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+  cli::Tool tool("hemera-verify",
+                 "Check the archive's files against their manifests and alert on damage");
+  auto& app = tool.app();
+  std::vector<std::string> datasets;
+  std::string collection;
+  std::string budget_text;
+  unsigned jobs = 0;
+  bool ack = false;
+  bool no_alert = false;
+  app.add_option("--dataset", datasets, "Verify only this dataset (UUID; repeatable)");
+  app.add_option("--collection", collection,
+                 "Verify only the datasets of this collection (campaign/instrument)");
+  app.add_option("--budget", budget_text,
+                 "Stop starting new files after this long (45s, 90m, 2h); oldest-verified first");
+  app.add_option("--jobs", jobs, "Files hashed in parallel (default: one per CPU)")
+    ->check(CLI::Range(1U, 256U));
+  app.add_flag("--ack", ack,
+               "Acknowledge the open problems (of --dataset, or all) so they are not re-sent; "
+               "privileged and audited");
+  app.add_flag("--no-alert", no_alert, "Do not send alerts for this run");
+
+  tool.example("hemera-verify -q --budget 2h",
+               "Nightly cron run: verify for two hours, oldest-verified files first; silent when "
+               "all is well.");
+  tool.example("hemera-verify --dataset 0f8fad5b-d9cb-469f-a165-70867728950e --json",
+               "Verify one dataset completely and print the report as JSON.");
+  tool.example("sudo hemera-verify --ack", "Acknowledge the open problems after a human looked at them.");
+
+  return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
+    auto archive = HEMERA_TRY(archive::Archive::open(ctx.root));
+    if (ack) {
+      return acknowledge(ctx, archive, datasets);
+    }
+    verify::Options opts;
+    opts.datasets = datasets;
+    opts.collection = collection;
+    opts.jobs = jobs;
+    if (!budget_text.empty()) {
+      auto b = config::parse_duration(budget_text);
+      if (!b) {
+        return fail(Errc::usage, b.error().message, {}, "--budget");
+      }
+      opts.budget = *b;
+    }
+    auto period = config::parse_duration(ctx.config.get_string("verification.period", "30d"));
+    if (!period) {
+      return fail(Errc::config, period.error().message, ctx.config.origin("verification.period"),
+                  "verification.period");
+    }
+    opts.period = *period;
+    auto settings = HEMERA_TRY(alert::settings_from(ctx.config));
+    opts.record_hashes = HEMERA_TRY(journaled_records(archive));
+
+    std::unique_ptr<cli::Progress> bar;
+    if (!ctx.quiet && !ctx.json) {
+      // The total is not known before the inventory; the bar starts on the first file.
+      opts.progress = [&bar](std::uint64_t done, std::uint64_t total) {
+        static std::mutex m;
+        static std::uint64_t last = 0;
+        std::lock_guard<std::mutex> lock(m);
+        if (!bar) {
+          bar = std::make_unique<cli::Progress>("verify", total, true);
+        }
+        if (done > last) {
+          bar->advance(done - last);
+          last = done;
+        }
+      };
+    }
+    auto report = HEMERA_TRY(verify::run(archive, opts));
+    bar.reset();
+    int code = report.exit_code();
+
+    // The alert ledger: announce new problems once (or on every run with
+    // alerts.repeat), never a problem a human acknowledged.
+    std::vector<alert::Problem> current;
+    for (const auto& p : report.problems) {
+      current.push_back({p.key(), verify::to_text(p)});
+    }
+    auto decision = HEMERA_TRY(alert::reconcile(archive.db(), verify::alert_source(report.site),
+                                                current, settings.repeat, report.started_at));
+    nlohmann::json doc = verify::to_json(report);
+    doc["root"] = archive.layout().root.string();
+    nlohmann::json alert_doc = {{"due", decision.send},
+                                {"new", decision.fresh},
+                                {"acknowledged", decision.acked},
+                                {"resolved", decision.resolved},
+                                {"channels", nlohmann::json::array()}};
+    if (decision.send && settings.any() && !no_alert) {
+      alert::Message msg;
+      std::size_t failures = report.failures();
+      msg.subject = failures > 0
+                      ? fmt::format("[hemera] verify {}: {} problem{} in {}", report.site, failures,
+                                    failures == 1 ? "" : "s", archive.layout().root.string())
+                      : fmt::format("[hemera] verify {}: files unverified for longer than {} days",
+                                    report.site, report.period / 86400);
+      msg.text = fmt::format("hemera-verify on {}\n\n{}\nNew since the last alert: {}\n",
+                             archive.layout().root.string(), verify::summary_text(report),
+                             decision.fresh.empty() ? std::string("none")
+                                                    : fmt::format("{}", fmt::join(decision.fresh, ", ")));
+      nlohmann::json summary = doc;
+      summary["schema"] = ctx.schema();
+      summary["alert"] = alert_doc;
+      msg.summary = summary;
+      auto deliveries = alert::send(settings, msg);
+      bool any_ok = false;
+      for (const auto& d : deliveries) {
+        any_ok = any_ok || d.ok;
+        alert_doc["channels"].push_back(
+          {{"channel", d.channel}, {"ok", d.ok},
+           {"error", d.error ? d.error->to_string() : std::string()}});
+      }
+      if (any_ok) {
+        HEMERA_TRY(alert::mark_sent(archive.db(), verify::alert_source(report.site),
+                                    report.started_at));
+      }
+      if (!any_ok && code == 0) {
+        code = 75;  // the alert is still owed: let cron see it
+      }
+    }
+    doc["alert"] = alert_doc;
+    doc["exit_code"] = code;
+
+    if (ctx.json) {
+      ctx.emit(doc);
+    } else {
+      for (const auto& p : report.problems) {
+        print(verify::to_text(p) + "\n");
+      }
+      if (!ctx.quiet) {
+        print(verify::summary_text(report, false));
+      }
+    }
+    return code;
+  });
+}
