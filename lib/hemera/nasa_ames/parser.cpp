@@ -303,6 +303,8 @@ enum RuleId : std::uint8_t {
 struct Slot {
   double missing = std::numeric_limits<double>::quiet_NaN();  // D5 limit; NaN: none
   bool primary = false;  // a primary variable (D9)
+  char kind = 0;         // 'V' or 'A' for messages; 0: unnamed
+  int index = 0;         // 1-based variable number
 };
 
 // What a record is, for messages and rules.
@@ -396,16 +398,26 @@ class Parser {
  private:
   // ----------------------------------------------------------------- findings
 
+  // Return true when a finding of `rule` is still to be listed; otherwise
+  // count it for the closing summary finding of the rule.
+  bool listed(RuleId rule, Severity sev)
+  {
+    if (m_rule_count[rule] < k_per_rule_limit) [[likely]] {
+      return true;
+    }
+    ++m_rule_count[rule];
+    if (sev == Severity::error) {
+      m_rule_more_error[rule] = true;
+    }
+    return false;
+  }
+
   void report(RuleId rule, Severity sev, std::int64_t line, std::int64_t col, std::string message)
   {
-    auto& n = m_rule_count[rule];
-    ++n;
-    if (n > k_per_rule_limit) {
-      if (sev == Severity::error) {
-        m_rule_more_error[rule] = true;
-      }
+    if (!listed(rule, sev)) {
       return;
     }
+    ++m_rule_count[rule];
     validate::Location loc;
     if (line > 0) {
       loc.line = line;
@@ -453,14 +465,19 @@ class Parser {
   {
     const auto* p = reinterpret_cast<const unsigned char*>(l.text.data());
     std::size_t n = l.text.size();
+    unsigned bad = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      unsigned c = p[i];
-      if (c - 32U > 94U) [[unlikely]] {
-        bad_byte(l, i);
-        break;
+      bad |= static_cast<unsigned>(static_cast<unsigned char>(p[i] - 32) > 94);
+    }
+    if (bad != 0) [[unlikely]] {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (static_cast<unsigned char>(p[i] - 32) > 94) {
+          bad_byte(l, i);
+          break;
+        }
       }
     }
-    if (l.length > k_max_line) [[unlikely]] {
+    if (l.length > k_max_line && listed(R2, Severity::error)) [[unlikely]] {
       error(R2, l.number, static_cast<std::int64_t>(k_max_line) + 1,
             fmt::format("line has {} characters, more than {}", l.length, k_max_line));
     }
@@ -481,10 +498,15 @@ class Parser {
       if (c == '\t') {
         if (!tab_done) {
           tab_done = true;
-          error(R1, l.number, col, "TAB character (values are separated by spaces only)");
+          if (listed(R1, Severity::error)) {
+            error(R1, l.number, col, "TAB character (values are separated by spaces only)");
+          }
         }
       } else if (!other_done) {
         other_done = true;
+        if (!listed(R1, Severity::error)) {
+          continue;
+        }
         if (l.number == 1 && i == 0 && l.text.substr(0, 3) == "\xEF\xBB\xBF") {
           error(R1, l.number, col, "byte-order mark (bytes EF BB BF) before NLHEAD");
         } else if (c == 13) {
@@ -520,97 +542,132 @@ class Parser {
   // `n` values are held; return the index after the last value read.
   std::size_t tokenize(const Line& l, std::size_t pos, std::size_t n, const RecordSpec& spec)
   {
+    static constexpr double k_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     const char* s = l.text.data();
-    std::size_t len = l.text.size();
+    const char* const end = s + l.text.size();
+    const char* p = s + pos;
+    auto cls = [](char c) { return k_class[static_cast<unsigned char>(c)]; };
     while (m_vals.size() < n) {
-      while (pos < len && k_class[static_cast<unsigned char>(s[pos])] == k_blank) {
-        ++pos;
+      while (p < end && cls(*p) == k_blank) {
+        ++p;
       }
-      if (pos >= len) {
-        return pos;
+      if (p >= end) {
+        break;
       }
-      std::size_t start = pos;
-      // Scan one token: [+-]? digits [. digits] [(E|e) [+-] digits]
-      bool ok = true;
-      int sig = 0;        // significant digits (first to last non-zero)
-      int sig_pending = 0;
-      bool seen_nonzero = false;
-      bool mant_digit = false;
+      const char* start = p;
+      // One token: [+-]? digits [. digits] [(E|e) [+-]? digits], read into an
+      // integer mantissa and a decimal exponent as it is scanned.
+      bool neg = false;
+      if (*p == '-') {
+        neg = true;
+        ++p;
+      } else if (*p == '+') {
+        ++p;
+      }
+      std::uint64_t mant = 0;
+      int nd = 0;       // digits from the first non-zero one
+      int last_nz = 0;  // nd at the last non-zero digit: the significant digits
+      int adj = 0;      // decimal exponent adjustment
+      int mdigits = 0;  // mantissa digits, leading zeros included
+      bool exact = true;
+      while (p < end && static_cast<unsigned>(*p - '0') <= 9U) {
+        unsigned d = static_cast<unsigned>(*p - '0');
+        if (mant != 0 || d != 0) {
+          if (nd < 19) {
+            mant = mant * 10 + d;
+          } else {
+            ++adj;
+            exact = exact && d == 0;
+          }
+          ++nd;
+          last_nz = d != 0 ? nd : last_nz;
+        }
+        ++mdigits;
+        ++p;
+      }
       bool dot = false;
+      if (p < end && *p == '.') {
+        dot = true;
+        ++p;
+        while (p < end && static_cast<unsigned>(*p - '0') <= 9U) {
+          unsigned d = static_cast<unsigned>(*p - '0');
+          if (mant != 0 || d != 0) {
+            if (nd < 19) {
+              mant = mant * 10 + d;
+              --adj;
+            } else {
+              exact = exact && d == 0;
+            }
+            ++nd;
+            last_nz = d != 0 ? nd : last_nz;
+          } else {
+            --adj;
+          }
+          ++mdigits;
+          ++p;
+        }
+      }
+      bool ok = mdigits > 0;
       bool expo = false;
       bool lower_e = false;
-      std::size_t i = pos;
-      if (i < len && k_class[static_cast<unsigned char>(s[i])] == k_sign) {
-        ++i;
-      }
-      for (; i < len; ++i) {
-        auto c = k_class[static_cast<unsigned char>(s[i])];
-        if (c == k_digit) {
-          mant_digit = true;
-          if (s[i] != '0') {
-            sig += sig_pending + 1;
-            sig_pending = 0;
-            seen_nonzero = true;
-          } else if (seen_nonzero) {
-            ++sig_pending;
-          }
-        } else if (c == k_dot && !dot) {
-          dot = true;
-        } else {
-          break;
+      if (ok && p < end && (*p == 'E' || *p == 'e')) {
+        expo = true;
+        lower_e = *p == 'e';
+        ++p;
+        bool eneg = false;
+        if (p < end && (*p == '+' || *p == '-')) {
+          eneg = *p == '-';
+          ++p;
         }
+        int e = 0;
+        int edigits = 0;
+        while (p < end && static_cast<unsigned>(*p - '0') <= 9U) {
+          e = std::min(e * 10 + (*p - '0'), 100000);
+          ++edigits;
+          ++p;
+        }
+        ok = edigits > 0;
+        adj += eneg ? -e : e;
       }
-      if (!mant_digit) {
+      if (p < end && cls(*p) != k_blank) {
         ok = false;
       }
-      if (i < len && ok) {
-        auto c = k_class[static_cast<unsigned char>(s[i])];
-        if (c == k_exp || c == k_lexp) {
-          expo = true;
-          lower_e = c == k_lexp;
-          ++i;
-          if (i < len && k_class[static_cast<unsigned char>(s[i])] == k_sign) {
-            ++i;
-          }
-          bool ed = false;
-          while (i < len && k_class[static_cast<unsigned char>(s[i])] == k_digit) {
-            ++i;
-            ed = true;
-          }
-          ok = ed;
-        }
+      while (p < end && cls(*p) != k_blank) {
+        ++p;
       }
-      std::size_t end = i;
-      if (!(end >= len || k_class[static_cast<unsigned char>(s[end])] == k_blank)) {
-        ok = false;
-      }
-      while (end < len && k_class[static_cast<unsigned char>(s[end])] != k_blank) {
-        ++end;
-      }
-      pos = end;
       std::size_t idx = m_vals.size();
       const Slot& slot = spec.slots != nullptr ? spec.slots[idx] : spec.uniform;
-      std::string_view tok(s + start, end - start);
-      auto col = static_cast<std::int64_t>(start) + 1;
+      std::string_view tok(start, static_cast<std::size_t>(p - start));
+      auto col = static_cast<std::int64_t>(start - s) + 1;
       double v = std::numeric_limits<double>::quiet_NaN();
       if (ok) [[likely]] {
-        const char* b = tok.data();
-        if (*b == '+') {
-          ++b;
+        if (mant == 0) {
+          v = 0;
+        } else if (exact && mant <= (std::uint64_t{1} << 53) && adj >= -22 && adj <= 22) {
+          // Exact: both operands are exact doubles (Clinger's fast path).
+          auto m = static_cast<double>(mant);
+          v = adj < 0 ? m / k_pow10[-adj] : m * k_pow10[adj];
+        } else {
+          const char* b = tok.data() + (tok[0] == '+' ? 1 : 0);
+          auto r = std::from_chars(b, tok.data() + tok.size(), v);
+          if (r.ec == std::errc::result_out_of_range) {
+            v = std::strtod(std::string(tok).c_str(), nullptr);
+          } else if (r.ec != std::errc() || r.ptr != tok.data() + tok.size()) {
+            ok = false;
+          }
+          neg = false;
         }
-        auto r = std::from_chars(b, tok.data() + tok.size(), v);
-        if (r.ec == std::errc::result_out_of_range) {
-          warn(R8, l.number, col, fmt::format("{} is outside 1.0E-38..1.0E+38", tok));
-          v = std::strtod(std::string(tok).c_str(), nullptr);
-        } else if (r.ec != std::errc() || r.ptr != tok.data() + tok.size()) {
-          ok = false;
-        }
+        v = neg ? -v : v;
       }
       if (!ok) [[unlikely]] {
-        error(R6, l.number, col, fmt::format("\"{}\" is not a number", printable(tok)));
+        if (listed(R6, Severity::error)) {
+          error(R6, l.number, col, fmt::format("\"{}\" is not a number", printable(tok)));
+        }
         v = std::numeric_limits<double>::quiet_NaN();
       } else {
-        if (lower_e) [[unlikely]] {
+        if (lower_e && listed(R6, Severity::warning)) [[unlikely]] {
           warn(R6, l.number, col, fmt::format("{}: lower-case exponent e (GH lists E)", tok));
         }
         if (spec.integers && (dot || expo)) [[unlikely]] {
@@ -618,9 +675,13 @@ class Parser {
                 fmt::format("{} must be an integer written without a decimal point",
                             spec.what));
         }
-        if (sig > 7) [[unlikely]] {
-          warn(R8, l.number, col, fmt::format("{} has {} significant digits, more than 7", tok, sig));
-        } else if (v != 0 && (std::fabs(v) < 1.0e-38 || std::fabs(v) > 1.0e38)) [[unlikely]] {
+        if (last_nz > 7) [[unlikely]] {
+          if (listed(R8, Severity::warning)) {
+            warn(R8, l.number, col,
+                 fmt::format("{} has {} significant digits, more than 7", tok, last_nz));
+          }
+        } else if (v != 0 && (std::fabs(v) < 1.0e-38 || std::fabs(v) > 1.0e38) &&
+                   listed(R8, Severity::warning)) [[unlikely]] {
           warn(R8, l.number, col, fmt::format("{} is outside 1.0E-38..1.0E+38", tok));
         }
         if (!std::isnan(slot.missing)) {
@@ -630,11 +691,10 @@ class Parser {
             if (slot.primary) {
               ++m_primary_missing;
             }
-          } else if (v > slot.missing) [[unlikely]] {
+          } else if (v > slot.missing && listed(D5, Severity::error)) [[unlikely]] {
             error(D5, l.number, col,
-                  fmt::format("{} is above the missing value {} ({})", tok,
-                              fmt_num(slot.missing),
-                              spec.header ? std::string("header") : slot_name(idx)));
+                  fmt::format("{} is above the missing value {} of {}", tok,
+                              fmt_num(slot.missing), slot_name(slot, idx)));
           }
         }
         if (slot.primary) {
@@ -643,7 +703,7 @@ class Parser {
       }
       m_vals.push_back(v);
     }
-    return pos;
+    return static_cast<std::size_t>(p - s);
   }
 
   // Read a record of `n` numbers, starting on a fresh line. Returns false at a
@@ -1206,10 +1266,10 @@ class Parser {
     return fmt::format("record of mark {}", m_stats.marks + 1);
   }
 
-  std::string slot_name(std::size_t idx) const
+  static std::string slot_name(const Slot& slot, std::size_t idx)
   {
-    return m_slot_names.empty() ? fmt::format("value {}", idx + 1)
-                                : m_slot_names[std::min(idx, m_slot_names.size() - 1)];
+    return slot.kind != 0 ? fmt::format("{}({})", slot.kind, slot.index)
+                          : fmt::format("value {}", idx + 1);
   }
 
   // Fetch the first line of the next record: skip blank lines (D1); false at EOF.
@@ -1258,22 +1318,28 @@ class Parser {
       int sd = d > 0 ? 1 : d < 0 ? -1 : 0;
       if (sd == 0) {
         if (m_profile.strict_monotonic) {
-          error(D2, line, 1,
-                fmt::format("mark {} repeats the previous mark {}", fmt_num(x),
-                            fmt_num(m_prev_mark)));
+          if (listed(D2, Severity::error)) {
+            error(D2, line, 1,
+                  fmt::format("mark {} repeats the previous mark {}", fmt_num(x),
+                              fmt_num(m_prev_mark)));
+          }
         }
       } else if (m_dir != 0 && sd != m_dir) {
-        error(D2, line, 1,
-              fmt::format("mark {} after {}: marks must be monotonic", fmt_num(x),
-                          fmt_num(m_prev_mark)));
+        if (listed(D2, Severity::error)) {
+          error(D2, line, 1,
+                fmt::format("mark {} after {}: marks must be monotonic", fmt_num(x),
+                            fmt_num(m_prev_mark)));
+        }
       } else {
         m_dir = sd;
       }
       if (m_mark_step != 0 && sd != 0 &&
           std::fabs(d - m_mark_step) > 1e-3 * std::fabs(m_mark_step)) {
-        error(D4, line, 1,
-              fmt::format("mark {} is {} after the previous one, expected {}", fmt_num(x),
-                          fmt_num(d), fmt_num(m_mark_step)));
+        if (listed(D4, Severity::error)) {
+          error(D4, line, 1,
+                fmt::format("mark {} is {} after the previous one, expected {}", fmt_num(x),
+                            fmt_num(d), fmt_num(m_mark_step)));
+        }
       }
     }
     if (!m_have_prev) {
@@ -1291,12 +1357,16 @@ class Parser {
       int sd = c > 0 ? 1 : c < 0 ? -1 : 0;
       if (sd == 0) {
         if (m_profile.strict_monotonic) {
-          error(D2, line, 1, fmt::format("mark \"{}\" repeats the previous mark", printable(x)));
+          if (listed(D2, Severity::error)) {
+            error(D2, line, 1, fmt::format("mark \"{}\" repeats the previous mark", printable(x)));
+          }
         }
       } else if (m_dir != 0 && sd != m_dir) {
-        error(D2, line, 1,
-              fmt::format("mark \"{}\" after \"{}\": character marks must be monotonic",
-                          printable(x), printable(m_prev_text)));
+        if (listed(D2, Severity::error)) {
+          error(D2, line, 1,
+                fmt::format("mark \"{}\" after \"{}\": character marks must be monotonic",
+                            printable(x), printable(m_prev_text)));
+        }
       } else {
         m_dir = sd;
       }
@@ -1315,17 +1385,21 @@ class Parser {
       double d = x - m_prev_x1;
       int sd = d > 0 ? 1 : d < 0 ? -1 : 0;
       if (sd == 0 || (m_dir1 != 0 && sd != m_dir1)) {
-        error(D3, line, 1,
-              fmt::format("X(i,m,1) = {} after {} in mark {}: must be monotonic within a mark",
-                          fmt_num(x), fmt_num(m_prev_x1), m_stats.marks + 1));
+        if (listed(D3, Severity::error)) {
+          error(D3, line, 1,
+                fmt::format("X(i,m,1) = {} after {} in mark {}: must be monotonic within a mark",
+                            fmt_num(x), fmt_num(m_prev_x1), m_stats.marks + 1));
+        }
       } else {
         m_dir1 = sd;
       }
       double dx1 = m_h.dx[0];
       if (dx1 != 0 && sd != 0 && std::fabs(d - dx1) > 1e-3 * std::fabs(dx1)) {
-        error(D4, line, 1,
-              fmt::format("X(i,m,1) = {} is {} after the previous one, DX(1) is {}", fmt_num(x),
-                          fmt_num(d), fmt_num(dx1)));
+        if (listed(D4, Severity::error)) {
+          error(D4, line, 1,
+                fmt::format("X(i,m,1) = {} is {} after the previous one, DX(1) is {}", fmt_num(x),
+                            fmt_num(d), fmt_num(dx1)));
+        }
       }
     } else {
       m_dir1 = 0;
@@ -1395,18 +1469,18 @@ class Parser {
     std::vector<Slot> mark_slots;
     std::size_t nreal = nauxv - static_cast<std::size_t>(h.nauxc);
     if (ffi == 1001) {
-      mark_slots.push_back({nan, false});
-      for (const auto& v : h.vars) {
-        mark_slots.push_back({v.missing, true});
+      mark_slots.push_back({nan, false, 0, 0});
+      for (std::size_t n = 0; n < nv; ++n) {
+        mark_slots.push_back({h.vars[n].missing, true, 'V', static_cast<int>(n + 1)});
       }
     } else if (ffi == 2160) {
       for (std::size_t a = 0; a < nreal; ++a) {
-        mark_slots.push_back({h.aux[a].missing, false});
+        mark_slots.push_back({h.aux[a].missing, false, 'A', static_cast<int>(a + 1)});
       }
     } else {
-      mark_slots.push_back({nan, false});
+      mark_slots.push_back({nan, false, 0, 0});
       for (std::size_t a = 0; a < nauxv; ++a) {
-        mark_slots.push_back({h.aux[a].missing, false});
+        mark_slots.push_back({h.aux[a].missing, false, 'A', static_cast<int>(a + 1)});
       }
     }
     RecordSpec mark_spec;
@@ -1415,10 +1489,10 @@ class Parser {
     // Row records of 2110/2160 and the 1010 record.
     std::vector<Slot> row_slots;
     if (ffi == 2110 || ffi == 2160) {
-      row_slots.push_back({nan, false});
+      row_slots.push_back({nan, false, 0, 0});
     }
-    for (const auto& v : h.vars) {
-      row_slots.push_back({v.missing, true});
+    for (std::size_t n = 0; n < nv; ++n) {
+      row_slots.push_back({h.vars[n].missing, true, 'V', static_cast<int>(n + 1)});
     }
     RecordSpec row_spec;
     row_spec.slots = row_slots.data();
@@ -1550,7 +1624,7 @@ class Parser {
     };
     auto block = [&](std::size_t n, int var, std::int64_t row) {
       RecordSpec spec;
-      spec.uniform = {h.vars[static_cast<std::size_t>(var)].missing, true};
+      spec.uniform = {h.vars[static_cast<std::size_t>(var)].missing, true, 'V', var + 1};
       spec.what = m_block_what;
       data_record(n, spec, false);
       values(var, row, n);
@@ -1669,7 +1743,6 @@ class Parser {
   std::array<int, k_rule_count> m_rule_count{};
   std::array<bool, k_rule_count> m_rule_more_error{};
   std::vector<double> m_vals;
-  std::vector<std::string> m_slot_names;
   std::int64_t m_record_line = 0;
   std::int64_t m_missing_in_record = 0;
   std::int64_t m_primary_values = 0;

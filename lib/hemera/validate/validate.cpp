@@ -38,7 +38,7 @@ Result<Format> detect(const std::filesystem::path& path)
   if (fd < 0) {
     return tl::unexpected(errno_error(errno, "cannot open", path.string()));
   }
-  char buf[80];
+  char buf[512];
   ssize_t n = ::read(fd, buf, sizeof buf);
   int err = errno;
   ::close(fd);
@@ -51,27 +51,38 @@ Result<Format> detect(const std::filesystem::path& path)
   }
   // NASA Ames: the first line holds two integers, NLHEAD and FFI (possibly
   // after a byte-order mark or blanks, which the validator then reports).
-  std::size_t i = head.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-  while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) {
-    ++i;
-  }
-  std::size_t digits = 0;
-  while (i < head.size() && head[i] >= '0' && head[i] <= '9') {
-    ++i;
-    ++digits;
-  }
-  std::size_t blanks = 0;
-  while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) {
-    ++i;
-    ++blanks;
-  }
-  std::size_t ffi = 0;
-  while (i < head.size() && head[i] >= '0' && head[i] <= '9') {
-    ++i;
-    ++ffi;
-  }
-  if (digits > 0 && blanks > 0 && ffi == 4) {
+  auto nlhead_ffi = [](std::string_view line) {
+    std::size_t i = line.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+      ++i;
+    }
+    std::size_t digits = 0;
+    while (i < line.size() && line[i] >= '0' && line[i] <= '9') {
+      ++i;
+      ++digits;
+    }
+    std::size_t blanks = 0;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+      ++i;
+      ++blanks;
+    }
+    std::size_t ffi = 0;
+    while (i < line.size() && line[i] >= '0' && line[i] <= '9') {
+      ++i;
+      ++ffi;
+    }
+    return digits > 0 && blanks > 0 && ffi == 4;
+  };
+  if (nlhead_ffi(head)) {
     return Format::nasa_ames;
+  }
+  // An NDACC preamble line before NLHEAD FFI: the NASA Ames validator reports it (H0).
+  std::size_t eol = head.find_first_of("\r\n");
+  if (eol != std::string_view::npos) {
+    std::size_t next = head.find_first_not_of("\r\n", eol);
+    if (next != std::string_view::npos && next - eol <= 2 && nlhead_ffi(head.substr(next))) {
+      return Format::nasa_ames;
+    }
   }
   return Format::unknown;
 }
