@@ -536,6 +536,20 @@ Result<std::uint64_t> append(const fs::path& path, const fs::path& lock_path, Ev
 
 Result<std::uint64_t> repair(const fs::path& path, const fs::path& lock_path)
 {
+  {
+    // Look without the lock first: a whole journal needs no writer.
+    Fd ro(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (ro.get() < 0) {
+      if (errno == ENOENT) {
+        return std::uint64_t{0};
+      }
+      return tl::unexpected(errno_error(errno, "cannot open journal", path.string()));
+    }
+    auto t = HEMERA_TRY(find_tail(ro.get(), path));
+    if (t.valid_end == t.size) {
+      return std::uint64_t{0};
+    }
+  }
   auto lock = HEMERA_TRY(util::FileLock::acquire(lock_path));
   Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <hemera/archive/store.hpp>
 #include <hemera/auth/auth.hpp>
+#include <hemera/log.hpp>
 #include <hemera/util/fs.hpp>
 #include <hemera/uuid.hpp>
 
@@ -53,7 +55,17 @@ Result<Archive> Archive::open(const fs::path& root)
   Layout layout{fs::absolute(root).lexically_normal()};
   auto database = HEMERA_TRY(db::Database::open(layout.database(), false));
   HEMERA_TRY(database.migrate());
-  return Archive(std::move(layout), std::move(database));
+  Archive archive(std::move(layout), std::move(database));
+  // Complete commits that a crash interrupted after their commit point, and
+  // discard the staging of those it interrupted before (any tool does this).
+  if (auto done = complete_interrupted(archive); !done) {
+    if (done.error().code == Errc::no_perm) {
+      log::info("cannot complete interrupted commits: {}", done.error().to_string());
+    } else {
+      log::warn("cannot complete interrupted commits: {}", done.error().to_string());
+    }
+  }
+  return archive;
 }
 
 Result<InitResult> init(const fs::path& root_in, const Actor& actor)
