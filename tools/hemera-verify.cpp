@@ -29,8 +29,9 @@ void print(const std::string& text)
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-// Return the record revision hashes journaled for each dataset.
-Result<verify::RecordHashes> journaled_records(const archive::Archive& archive)
+// Fill `opts` with what the journal says: each record revision's hash and
+// each payload file's size.
+Result<void> read_journal(const archive::Archive& archive, verify::Options& opts)
 {
   verify::RecordHashes out;
   auto reader = HEMERA_TRY(archive::journal::Reader::open(archive.layout().journal()));
@@ -42,8 +43,15 @@ Result<verify::RecordHashes> journaled_records(const archive::Archive& archive)
     if (event->record_revision > 0 && event->record_sha256) {
       out[event->dataset][event->record_revision] = *event->record_sha256;
     }
+    if (event->version > 0) {
+      std::string vpath = event->version_path();
+      for (const auto& f : event->files) {
+        opts.journaled_sizes[vpath + "/" + f.path] = f.size;
+      }
+    }
   }
-  return out;
+  opts.record_hashes = std::move(out);
+  return {};
 }
 
 // Acknowledge the open problems (of the given datasets, or all).
@@ -86,6 +94,7 @@ int main(int argc, char** argv)
   std::string collection;
   std::string budget_text;
   unsigned jobs = 0;
+  std::size_t max_files = 0;
   bool ack = false;
   bool no_alert = false;
   app.add_option("--dataset", datasets, "Verify only this dataset (UUID; repeatable)");
@@ -95,6 +104,8 @@ int main(int argc, char** argv)
                  "Stop starting new files after this long (45s, 90m, 2h); oldest-verified first");
   app.add_option("--jobs", jobs, "Files hashed in parallel (default: one per CPU)")
     ->check(CLI::Range(1U, 256U));
+  auto* max_files_opt = app.add_option("--max-files", max_files,
+                                       "Stop after starting this many files (a budget in files)");
   app.add_flag("--ack", ack,
                "Acknowledge the open problems (of --dataset, or all) so they are not re-sent; "
                "privileged and audited");
@@ -116,6 +127,9 @@ int main(int argc, char** argv)
     opts.datasets = datasets;
     opts.collection = collection;
     opts.jobs = jobs;
+    if (max_files_opt->count() > 0) {
+      opts.max_files = max_files;
+    }
     if (!budget_text.empty()) {
       auto b = config::parse_duration(budget_text);
       if (!b) {
@@ -130,7 +144,7 @@ int main(int argc, char** argv)
     }
     opts.period = *period;
     auto settings = HEMERA_TRY(alert::settings_from(ctx.config));
-    opts.record_hashes = HEMERA_TRY(journaled_records(archive));
+    HEMERA_TRY(read_journal(archive, opts));
 
     std::unique_ptr<cli::Progress> bar;
     if (!ctx.quiet && !ctx.json) {

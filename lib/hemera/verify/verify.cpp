@@ -36,6 +36,7 @@ struct Entry {
   std::string path;  // relative to the version directory
   checksum::Digest expected;
   std::uint64_t size = 0;  // from lstat
+  std::optional<std::uint64_t> journal_size;
   // From hemera.db:
   bool known = false;
   std::int64_t added_at = 0;
@@ -740,11 +741,15 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   report.tag_bytes = inv.tag_bytes;
   report.files = inv.listed;
 
-  // Sizes from lstat (cheap; the hash pass reads the bytes).
+  // Sizes from lstat (cheap; the hash pass reads the bytes), and the size
+  // each file should have: journaled, else found at its last good check.
   for (auto& e : inv.entries) {
     struct stat st {};
     if (::lstat((root / e.file).c_str(), &st) == 0) {
       e.size = static_cast<std::uint64_t>(st.st_size);
+    }
+    if (auto it = options.journaled_sizes.find(e.file); it != options.journaled_sizes.end()) {
+      e.journal_size = it->second;
     }
   }
 
@@ -830,9 +835,11 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   std::atomic<bool> db_failed{false};
   auto deadline = options.budget ? std::optional(t0 + *options.budget) : std::nullopt;
   std::atomic<bool> budget_spent{false};
+  std::atomic<std::size_t> attempted{0};
   std::size_t started = checksum::parallel_for(
     order.size(), options.jobs,
     [&](std::size_t k) {
+      attempted.fetch_add(1);
       std::size_t i = order[k];
       Entry& e = inv.entries[i];
       Outcome o;
@@ -858,6 +865,10 @@ Result<Report> run(archive::Archive& archive, const Options& options)
     },
     [&] {
       if (db_failed.load()) {
+        return true;
+      }
+      if (options.max_files && attempted.load() >= *options.max_files) {
+        budget_spent = true;
         return true;
       }
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
@@ -886,13 +897,11 @@ Result<Report> run(archive::Archive& archive, const Options& options)
       } else if (o.hash) {
         report.bytes_checked += o.hash->size;
         Problem p = make_problem("fixity.mismatch", validate::Severity::error, e.file,
-                                 o.hash->size != e.size
-                                   ? fmt::format("checksum mismatch (size {} bytes)", o.hash->size)
-                                   : "checksum mismatch",
-                                 now);
-        if (e.good_size && *e.good_size != o.hash->size) {
-          p.finding.message = fmt::format("checksum mismatch; size {} bytes, was {} bytes",
-                                          o.hash->size, *e.good_size);
+                                 "checksum mismatch", now);
+        if (auto want = e.journal_size ? e.journal_size : e.good_size;
+            want && *want != o.hash->size) {
+          p.finding.message = fmt::format("checksum mismatch; size {} bytes, expected {} bytes",
+                                          o.hash->size, *want);
         }
         p.dataset = e.dataset;
         p.version = e.version;
@@ -923,10 +932,11 @@ Result<Report> run(archive::Archive& archive, const Options& options)
                          e.checked_at);
         p.unverified = true;
         carry = true;
-      } else if (e.good_size && *e.good_size != e.size) {
+      } else if (auto want = e.journal_size ? e.journal_size : e.good_size;
+                 want && *want != e.size) {
         p = make_problem("fixity.mismatch", validate::Severity::error, e.file,
-                         fmt::format("size changed: {} bytes, was {} bytes when last verified",
-                                     e.size, *e.good_size),
+                         fmt::format("size changed: {} bytes, expected {} bytes (not re-hashed yet)",
+                                     e.size, *want),
                          now);
         carry = true;
       }

@@ -31,9 +31,12 @@ struct Options {
   std::vector<std::string> datasets;          // UUIDs; empty: every dataset
   std::string collection;                     // "campaign/instrument", optionally "DATB/…"
   std::optional<std::chrono::seconds> budget; // stop starting new files once spent
+  std::optional<std::size_t> max_files;       // stop after starting this many files
   unsigned jobs = 0;                          // hashing threads; 0: one per CPU
   std::chrono::seconds period{30LL * 86400};  // verification.period
   std::optional<RecordHashes> record_hashes;  // from the journal, when there is one
+  // The journaled size of each payload file, by path relative to the root.
+  std::map<std::string, std::uint64_t> journaled_sizes;
   std::string site = "local";                 // the name the times are kept under
   std::int64_t now = 0;                       // Unix time of the run; 0: the clock
   // Called from worker threads after each file with the bytes hashed so far.
