@@ -63,6 +63,22 @@ void print_report(const validate::FileReport& r, const validate::Profile& profil
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
+// Return the format a file name claims (DESIGN.md routing), or unknown.
+validate::Format format_from_extension(const std::filesystem::path& path)
+{
+  std::string ext = path.extension().string();
+  for (auto& c : ext) {
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  if (ext == ".na" || ext == ".nas" || ext == ".ames") {
+    return validate::Format::nasa_ames;
+  }
+  if (ext == ".fits" || ext == ".fit" || ext == ".fts" || ext == ".fz") {
+    return validate::Format::fits;
+  }
+  return validate::Format::unknown;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -116,7 +132,16 @@ int main(int argc, char** argv)
     int worst = cli::k_exit_ok;
     std::vector<std::filesystem::path> volume_paths;
     for (const auto& file : files) {
-      auto report = validate::validate_file(file, format, profile);
+      // Content decides; a name claiming a format decides when the content is
+      // neither (a broken NASA Ames file then gets findings, not "unknown").
+      auto file_format = format;
+      if (file_format == validate::Format::unknown) {
+        auto detected = validate::detect(file);
+        if (detected && *detected == validate::Format::unknown) {
+          file_format = format_from_extension(file);
+        }
+      }
+      auto report = validate::validate_file(file, file_format, profile);
       if (!report) {
         const auto& e = report.error();
         int code = cli::exit_code(e.code);
