@@ -208,8 +208,8 @@ class Validator {
   void check_mandatory(Hdu& h);
   void check_reserved(Hdu& h);
   void check_columns(Hdu& h);
-  Result<void> check_data(Hdu& h, std::uint64_t end);
-  Result<std::optional<std::uint64_t>> find_xtension(std::uint64_t from);
+  Result<void> check_data(Hdu& h, std::uint64_t end, bool look_inside);
+  Result<std::optional<std::uint64_t>> find_xtension(std::uint64_t from, std::uint64_t to = UINT64_MAX);
   nlohmann::json hdu_json(const Hdu& h) const;
   std::optional<std::int64_t> mandatory_int(Hdu& h, const char* key);
 
@@ -221,6 +221,7 @@ class Validator {
   std::uint64_t m_size = 0;
   std::vector<unsigned char> m_buf;
   bool m_primary_extend_false = false;
+  std::optional<std::uint64_t> m_inner_header;  // an XTENSION block found inside a data unit
 };
 
 Result<void> Validator::pread_full(unsigned char* buf, std::size_t n, std::uint64_t off)
@@ -901,12 +902,13 @@ void Validator::check_columns(Hdu& h)
   h.table = build_table(layout, lookup, sink, h.compressed_image);
 }
 
-Result<std::optional<std::uint64_t>> Validator::find_xtension(std::uint64_t from)
+Result<std::optional<std::uint64_t>> Validator::find_xtension(std::uint64_t from, std::uint64_t to)
 {
+  to = std::min(to, m_size);
   // Look for the next header at a block boundary of the file.
   std::uint64_t off = (from + k_block_size - 1) / k_block_size * k_block_size;
   char head[10];
-  for (; off + k_block_size <= m_size; off += k_block_size) {
+  for (; off + 10 <= to && off + k_block_size <= m_size; off += k_block_size) {
     HEMERA_TRY(pread_full(reinterpret_cast<unsigned char*>(head), sizeof head, off));
     if (std::memcmp(head, "XTENSION= ", 10) == 0) {
       return std::optional<std::uint64_t>(off);
@@ -915,8 +917,9 @@ Result<std::optional<std::uint64_t>> Validator::find_xtension(std::uint64_t from
   return std::optional<std::uint64_t>();
 }
 
-Result<void> Validator::check_data(Hdu& h, std::uint64_t end)
+Result<void> Validator::check_data(Hdu& h, std::uint64_t end, bool look_inside)
 {
+  m_inner_header.reset();
   // `end`: where the data unit really ends (the declared end, or the next
   // header or the end of file when the size is wrong).
   std::uint64_t padded = (h.data_bytes + k_block_size - 1) / k_block_size * k_block_size;
@@ -947,6 +950,10 @@ Result<void> Validator::check_data(Hdu& h, std::uint64_t end)
   if (from > 0) {
     scan.skip();
   }
+  if (look_inside && from != 0 && to <= (std::uint64_t{64} << 20)) {
+    auto x = HEMERA_TRY(find_xtension(h.data_start, h.data_start + std::min(to, h.data_bytes)));
+    m_inner_header = x;
+  }
   if (from < to) {
     (void)::posix_fadvise(m_fd, static_cast<off_t>(h.data_start + from),
                           static_cast<off_t>(to - from), POSIX_FADV_SEQUENTIAL);
@@ -956,6 +963,14 @@ Result<void> Validator::check_data(Hdu& h, std::uint64_t end)
     HEMERA_TRY(pread_full(m_buf.data(), n, h.data_start + pos));
     if (from == 0) {
       acc = add_words(m_buf.data(), n & ~std::size_t{3}, acc);
+      if (look_inside && !m_inner_header) {
+        for (std::size_t b = 0; b + 10 <= n && pos + b < h.data_bytes; b += k_block_size) {
+          if (std::memcmp(m_buf.data() + b, "XTENSION= ", 10) == 0) {
+            m_inner_header = h.data_start + pos + b;
+            break;
+          }
+        }
+      }
     }
     if (pos < h.data_bytes) {
       std::size_t dn = static_cast<std::size_t>(std::min<std::uint64_t>(n, h.data_bytes - pos));
@@ -1129,7 +1144,7 @@ Result<Report> Validator::run()
     std::uint64_t data_end = next;
     if (next > m_size) {
       // Truncated, or NAXISn larger than the data: is there a header inside?
-      auto x = HEMERA_TRY(find_xtension(h.data_start + k_block_size));
+      auto x = HEMERA_TRY(find_xtension(h.data_start));
       if (x && *x < next) {
         add("fits.data-size", Severity::error, &h, std::nullopt, "NAXIS",
             fmt::format("the header declares {} data bytes (to byte {}), but the next HDU "
@@ -1159,7 +1174,7 @@ Result<Report> Validator::run()
       } else {
         // Not a header where one should be: the data may be larger than declared, a header
         // may have been swallowed, or bytes follow the last HDU.
-        auto x = HEMERA_TRY(find_xtension(h.data_start + k_block_size));
+        auto x = HEMERA_TRY(find_xtension(h.data_start));
         if (x && *x < next) {
           add("fits.data-size", Severity::error, &h, std::nullopt, "NAXIS",
               fmt::format("the header declares {} data bytes (to byte {}), but the next HDU "
@@ -1185,7 +1200,16 @@ Result<Report> Validator::run()
     } else {
       last = true;
     }
-    HEMERA_TRY(check_data(h, data_end));
+    bool look_inside = last && next == m_size && h.kind != HduKind::other && h.data_bytes > 0;
+    HEMERA_TRY(check_data(h, data_end, look_inside));
+    if (look_inside && m_inner_header) {
+      add("fits.data-size", Severity::error, &h, std::nullopt, "NAXIS",
+          fmt::format("the header declares {} data bytes (to byte {}), but an XTENSION header "
+                      "starts at byte {} inside them: NAXISn, PCOUNT or GCOUNT too large",
+                      h.data_bytes, next, *m_inner_header));
+      resume = m_inner_header;
+      last = false;
+    }
     hdus.push_back(hdu_json(h));
     if (last || !resume) {
       break;
