@@ -43,6 +43,9 @@ Result<void> read_journal(const archive::Archive& archive, verify::Options& opts
     if (event->record_revision > 0 && event->record_sha256) {
       out[event->dataset][event->record_revision] = *event->record_sha256;
     }
+    if (!event->dataset.empty() && !event->path.empty()) {
+      opts.journaled_datasets[event->dataset] = event->path;
+    }
     if (event->version > 0) {
       std::string vpath = event->version_path();
       for (const auto& f : event->files) {

@@ -734,6 +734,14 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   }
   if (whole) {
     inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());
+    for (const auto& [uuid, path] : options.journaled_datasets) {
+      if (found.count(uuid) == 0) {
+        Problem p = make_problem("fixity.missing", validate::Severity::error, path,
+                                 "journaled dataset is missing from the archive", now);
+        p.dataset = uuid;
+        inv.problems.push_back(std::move(p));
+      }
+    }
   }
   report.datasets = selected.size();
   report.versions = inv.versions;

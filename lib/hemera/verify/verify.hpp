@@ -37,6 +37,8 @@ struct Options {
   std::optional<RecordHashes> record_hashes;  // from the journal, when there is one
   // The journaled size of each payload file, by path relative to the root.
   std::map<std::string, std::uint64_t> journaled_sizes;
+  // The directory of each journaled dataset (UUID -> "DATB/campaign/<uuid>").
+  std::map<std::string, std::string> journaled_datasets;
   std::string site = "local";                 // the name the times are kept under
   std::int64_t now = 0;                       // Unix time of the run; 0: the clock
   // Called from worker threads after each file with the bytes hashed so far.
