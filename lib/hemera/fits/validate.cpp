@@ -400,7 +400,7 @@ void Validator::check_mandatory(Hdu& h)
     } else {
       h.kind = HduKind::other;
       if (h.xtension == "A3DTABLE" || h.xtension == "IUEIMAGE") {
-        add("fits.xtension", Severity::warning, &h, 1, "XTENSION",
+        add("fits.deprecated", Severity::warning, &h, 1, "XTENSION",
             fmt::format("XTENSION = '{}' is a deprecated extension type", h.xtension));
       } else if (h.xtension != "FOREIGN" && h.xtension != "DUMP") {
         add("fits.xtension", Severity::error, &h, 1, "XTENSION",
