@@ -2,6 +2,7 @@
 #include <hemera/archive/store.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,16 @@ using nlohmann::json;
 constexpr const char* k_intent = "intent.json";
 constexpr const char* k_revision = "revision.json";
 constexpr const char* k_payload = "payload";
+
+// Crash injection for the crash tests: exit at once, as kill -9 would stop
+// the process, when $HEMERA_CRASH_AT names this point.
+void crash_point(const char* name)
+{
+  const char* at = std::getenv("HEMERA_CRASH_AT");
+  if (at != nullptr && std::string_view(at) == name) {
+    ::_exit(137);
+  }
+}
 
 Base base_from(const std::string& s)
 {
@@ -123,6 +134,7 @@ Result<std::uint64_t> finish(Archive& archive, const fs::path& staging_dir, cons
     journal::Event ev = intent.event;
     seq = HEMERA_TRY(journal::append(l.journal(), l.locks() / "journal.lock", ev, &archive.db()));
   }
+  crash_point("after-journal");
   HEMERA_TRY(upsert_dataset(archive, intent));
   HEMERA_TRY(remove_tree(staging_dir));
   HEMERA_TRY(util::fsync_dir(l.staging()));
@@ -242,12 +254,14 @@ Result<std::uint64_t> commit(Archive& archive, const Staging& staging, Intent in
   if (exists_nofollow(dest)) {
     return fail(Errc::cant_create, "already exists; refusing to replace it", dest.string());
   }
+  crash_point("before-rename");
   // The commit point.
   if (::rename(staging.payload.c_str(), dest.c_str()) != 0) {
     return tl::unexpected(errno_error(errno, "cannot move the staged version into place",
                                       dest.string()));
   }
   HEMERA_TRY(util::fsync_dir(dest.parent_path()));
+  crash_point("after-rename");
   HEMERA_TRY(util::fsync_dir(staging.dir));
   return finish(archive, staging.dir, intent, false);
 }
