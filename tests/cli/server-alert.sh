@@ -81,7 +81,11 @@ grep -q "New since the last alert: fixity.missing:$D1/v1/o3_c.na" mail-plain/3.e
 pass "a new problem sends one summary naming every problem"
 
 # --- --ack: privileged, audited; then silent even with repeat, still exit 1
-expect_exit 77 as_nobody hemera-verify --root a --ack
+chown -R 65534:65534 a
+expect_exit 77 as_nobody env HOME=/nonexistent hemera-verify --root a --ack
+expect_err "may not verify.ack"
+chown -R 0:0 a
+grep '"action":"verify.ack"' a/.hemera/audit.log | grep -q '"allowed":false' || fail "denial not audited"
 expect_exit 0 hemera-verify --root a --ack --json
 check_json
 [[ $(json_get 'len(d["acknowledged"])') == 2 ]] || fail "ack count"
