@@ -1767,11 +1767,10 @@ class NullConsumer : public Consumer {};
 
 }  // namespace
 
-Stats parse_text(std::string_view text, const std::string& name, Consumer& consumer,
-                 validate::Collector& collector, const validate::Profile& profile)
+Stats parse_text(std::string_view text, Consumer& consumer, validate::Collector& collector,
+                 const validate::Profile& profile, std::size_t buffer_size)
 {
-  (void)name;
-  Source src(text, k_buffer);
+  Source src(text, buffer_size == 0 ? k_buffer : std::max<std::size_t>(buffer_size, 16));
   Parser p(src, consumer, collector, profile);
   return p.run();
 }

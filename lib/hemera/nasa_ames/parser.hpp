@@ -50,9 +50,10 @@ struct Stats {
 Result<Stats> parse(const std::filesystem::path& path, Consumer& consumer,
                     validate::Collector& collector, const validate::Profile& profile);
 
-// Parse `text` (an in-memory file named `name`), as parse() does.
-Stats parse_text(std::string_view text, const std::string& name, Consumer& consumer,
-                 validate::Collector& collector, const validate::Profile& profile);
+// Parse `text` (an in-memory file), as parse() does. `buffer_size` (0: the
+// default 1 MiB) sets the read buffer, so tests can split lines across reads.
+Stats parse_text(std::string_view text, Consumer& consumer, validate::Collector& collector,
+                 const validate::Profile& profile, std::size_t buffer_size = 0);
 
 // Read only the header of the file at `path`; header defects that make the
 // structure unreadable are an Errc::data error carrying the rule.
