@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <future>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -302,18 +303,15 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
     result.refused = true;
     return result;
   }
-  auto gate = HEMERA_TRY(run_gate(sources, inspector));
-  result.findings = std::move(gate.findings);
-  if (!gate.passed) {
-    result.refused = true;
-    return result;
-  }
   if (req.dry_run) {
+    auto gate = HEMERA_TRY(run_gate(sources, inspector));
+    result.findings = std::move(gate.findings);
+    result.refused = !gate.passed;
     for (const auto& f : result.files) {
       result.bytes += f.size;
     }
     // Contradictions are reported by a dry run too.
-    if (new_dataset) {
+    if (new_dataset && gate.passed) {
       metadata::RecordDefaults d{result.uuid, now_iso8601(), req.download_url, req.catalogue_url,
                                  dataset_path};
       (void)metadata::build_record(form, d, gate.summaries, result.contradictions);
@@ -348,7 +346,22 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   if (auto r = util::make_dirs(version_dir, 0755); !r) {
     return cleanup(r.error());
   }
+  // The validators read the sources while they are copied and hashed (two
+  // readers of the same cached pages, on two cores); nothing is committed
+  // unless the gate passes, and a refusal removes the staging.
+  auto gate_run = std::async(std::launch::async, [&] { return run_gate(sources, inspector); });
   auto copied = copy_sources(sources, version_dir);
+  auto gate_result = gate_run.get();
+  if (!gate_result) {
+    return cleanup(gate_result.error());
+  }
+  GateOutcome gate = std::move(*gate_result);
+  result.findings = std::move(gate.findings);
+  if (!gate.passed) {
+    HEMERA_TRY(remove_tree(staging.dir));
+    result.refused = true;
+    return result;
+  }
   if (!copied) {
     return cleanup(copied.error());
   }
