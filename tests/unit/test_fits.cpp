@@ -304,7 +304,6 @@ TEST_SUITE("fits::checksum")
     // A cfitsio-written file validates clean.
     auto r = check(p);
     CHECK(joined(r) == "");
-    CHECK(fits::encode_checksum(0xFFFFFFFFU, true) == "0000000000000000");
     CHECK(fits::parse_datasum("4294967295") == 4294967295U);
     CHECK(!fits::parse_datasum("4294967296"));
     CHECK(!fits::parse_datasum("12a"));

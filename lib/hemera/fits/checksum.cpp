@@ -4,8 +4,6 @@
 #include <cstring>
 #include <string>
 
-#include <fitsio.h>
-
 namespace hemera::fits {
 
 std::uint32_t fold_sum(std::uint64_t acc) noexcept
@@ -42,13 +40,6 @@ std::uint64_t add_words(const unsigned char* data, std::size_t n, std::uint64_t 
 std::uint32_t add_sums(std::uint32_t a, std::uint32_t b) noexcept
 {
   return fold_sum(std::uint64_t{a} + b);
-}
-
-std::string encode_checksum(std::uint32_t sum, bool complement)
-{
-  char ascii[17] = {};
-  ffesum(sum, complement ? 1 : 0, ascii);
-  return std::string(ascii, 16);
 }
 
 bool checksum_syntax_ok(std::string_view value) noexcept

@@ -21,10 +21,6 @@ std::uint32_t fold_sum(std::uint64_t acc) noexcept;
 // Return the ones'-complement sum of two sums.
 std::uint32_t add_sums(std::uint32_t a, std::uint32_t b) noexcept;
 
-// Encode `sum` in the 16-character ASCII form of the CHECKSUM keyword; with
-// `complement`, encode its complement (as cfitsio's ffesum does).
-std::string encode_checksum(std::uint32_t sum, bool complement);
-
 // Return true if `value` has the form of a CHECKSUM value: 16 characters of
 // the encoding's alphabet (0-9, A-Z, a-z less the punctuation between them).
 bool checksum_syntax_ok(std::string_view value) noexcept;

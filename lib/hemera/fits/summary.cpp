@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <unordered_map>
 
 #include <hemera/fits/validate.hpp>
 
@@ -10,22 +11,41 @@ namespace hemera::fits {
 
 namespace {
 
-const Card* find(const std::vector<Card>& cards, std::string_view key)
-{
-  for (const auto& c : cards) {
-    if (c.keyword == key && c.type != ValueType::none && !c.is_continue) {
-      return &c;
+// The first value card of each keyword, looked up once per header.
+class Index {
+ public:
+  explicit Index(const std::vector<Card>& cards) : m_cards(cards)
+  {
+    for (const auto& c : cards) {
+      if (c.type != ValueType::none && !c.is_continue && c.hierarch.empty()) {
+        m_first.emplace(c.keyword, &c);
+      }
     }
   }
-  return nullptr;
+  const Card* find(std::string_view key) const
+  {
+    auto it = m_first.find(key);
+    return it == m_first.end() ? nullptr : it->second;
+  }
+  const std::vector<Card>& cards() const { return m_cards; }
+
+ private:
+  const std::vector<Card>& m_cards;
+  std::unordered_map<std::string_view, const Card*> m_first;
+};
+
+const Card* find(const Index& cards, std::string_view key)
+{
+  return cards.find(key);
 }
 
-std::optional<std::string> str(const std::vector<Card>& cards, std::string_view key)
+std::optional<std::string> str(const Index& index, std::string_view key)
 {
-  const Card* c = find(cards, key);
+  const Card* c = find(index, key);
   if (c == nullptr || c->type != ValueType::string) {
     return std::nullopt;
   }
+  const auto& cards = index.cards();
   // Long strings (CONTINUE): join the continuation cards that follow.
   std::string v = c->text;
   auto idx = static_cast<std::size_t>(c - cards.data());
@@ -41,7 +61,7 @@ std::optional<std::string> str(const std::vector<Card>& cards, std::string_view 
   return printable(std::string_view(v).substr(a));
 }
 
-std::optional<double> num(const std::vector<Card>& cards, std::string_view key)
+std::optional<double> num(const Index& cards, std::string_view key)
 {
   const Card* c = find(cards, key);
   if (c == nullptr) {
@@ -61,7 +81,7 @@ std::optional<double> num(const std::vector<Card>& cards, std::string_view key)
 }
 
 // An angle from a number (degrees) or a sexagesimal string.
-std::optional<double> angle(const std::vector<Card>& cards, std::string_view key, bool hours)
+std::optional<double> angle(const Index& cards, std::string_view key, bool hours)
 {
   const Card* c = find(cards, key);
   if (c == nullptr) {
@@ -143,8 +163,9 @@ std::optional<double> parse_angle(const std::string& text, bool hours)
   return negative ? -v : v;
 }
 
-HeaderSummary summarize_header(const std::vector<Card>& cards, int hdu, std::string extname)
+HeaderSummary summarize_header(const std::vector<Card>& all, int hdu, std::string extname)
 {
+  Index cards(all);
   HeaderSummary s;
   s.hdu = hdu;
   s.extname = std::move(extname);

@@ -9,11 +9,12 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fitsio.h>
 #include <fmt/format.h>
 
 #include <hemera/fits/card.hpp>
@@ -110,6 +111,68 @@ bool is_wcs_key(std::string_view key, char& alt)
     return i == key.size();
   }
   return false;
+}
+
+enum class DateForm { iso, old, invalid };
+
+// Classify a date value: ISO 8601 "YYYY-MM-DD[Thh:mm:ss[.s...]]" (FITS 4.0
+// section 9.1.1), the pre-1999 "DD/MM/YY", or neither; fields are range-checked.
+DateForm date_form(std::string_view v)
+{
+  auto num = [&v](std::size_t at, std::size_t n, int& out) {
+    if (at + n > v.size()) {
+      return false;
+    }
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (v[i] < '0' || v[i] > '9') {
+        return false;
+      }
+      out = out * 10 + (v[i] - '0');
+    }
+    return true;
+  };
+  auto day_ok = [](int y, int m, int d) {
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1]) {
+      return false;
+    }
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m != 2 || d < 29 || leap;
+  };
+  int y = 0;
+  int m = 0;
+  int d = 0;
+  if (v.size() == 8 && v[2] == '/' && v[5] == '/') {
+    bool ok = num(0, 2, d) && num(3, 2, m) && num(6, 2, y);
+    return ok && day_ok(1900 + y, m, d) ? DateForm::old : DateForm::invalid;
+  }
+  if (!(v.size() >= 10 && v[4] == '-' && v[7] == '-' && num(0, 4, y) && num(5, 2, m) &&
+        num(8, 2, d) && day_ok(y, m, d))) {
+    return DateForm::invalid;
+  }
+  if (v.size() == 10) {
+    return DateForm::iso;
+  }
+  int hh = 0;
+  int mm = 0;
+  int ss = 0;
+  if (v.size() < 19 || v[10] != 'T' || v[13] != ':' || v[16] != ':' || !num(11, 2, hh) ||
+      !num(14, 2, mm) || !num(17, 2, ss) || hh > 23 || mm > 59 || ss > 60) {
+    return DateForm::invalid;
+  }
+  if (v.size() == 19) {
+    return DateForm::iso;
+  }
+  if (v[19] != '.' || v.size() == 20) {
+    return DateForm::invalid;
+  }
+  for (std::size_t i = 20; i < v.size(); ++i) {
+    if (v[i] < '0' || v[i] > '9') {
+      return DateForm::invalid;
+    }
+  }
+  return DateForm::iso;
 }
 
 const char* kind_name(HduKind k, bool compressed)
@@ -219,7 +282,8 @@ class Validator {
   validate::Collector m_collector;
   int m_fd = -1;
   std::uint64_t m_size = 0;
-  std::vector<unsigned char> m_buf;
+  std::unique_ptr<unsigned char[]> m_buf;
+  std::size_t m_buf_size = 0;
   bool m_primary_extend_false = false;
   std::optional<std::uint64_t> m_inner_header;  // an XTENSION block found inside a data unit
 };
@@ -675,38 +739,28 @@ void Validator::check_reserved(Hdu& h)
       return ok;
     };
 
-    static const char* strings[] = {"EXTNAME",  "ORIGIN",   "AUTHOR",  "CREATOR", "REFERENC",
-                                    "TELESCOP", "INSTRUME", "OBSERVER", "OBJECT", "BUNIT",
-                                    "CHECKSUM", "DATASUM",  "TIMESYS", "RADESYS", "RADECSYS",
-                                    "SPECSYS",  "CHECKVER", "DATE-OBS", "DATE-END", "DATE-BEG",
-                                    "DATE-AVG", "DATEREF",  "DATE",    "TIMEUNIT", "TREFPOS"};
-    static const char* integers[] = {"EXTVER", "EXTLEVEL", "BLANK", "WCSAXES"};
-    static const char* numbers[] = {"EQUINOX", "EPOCH",   "MJD-OBS", "MJD-AVG", "MJD-BEG",
-                                    "MJD-END", "BZERO",   "BSCALE",  "DATAMAX", "DATAMIN",
-                                    "MJDREF",  "JDREF",   "TSTART",  "TSTOP",   "TIMEDEL",
-                                    "LONPOLE", "LATPOLE", "RESTFRQ", "RESTWAV", "OBSGEO-X",
-                                    "OBSGEO-Y", "OBSGEO-Z"};
-    static const char* logicals[] = {"INHERIT", "EXTEND", "GROUPS", "BLOCKED"};
+    // Reserved keywords and their types: s string, i integer, n number, l logical.
+    static const std::unordered_map<std::string_view, char> reserved = {
+      {"EXTNAME", 's'},  {"ORIGIN", 's'},   {"AUTHOR", 's'},   {"CREATOR", 's'},
+      {"REFERENC", 's'}, {"TELESCOP", 's'}, {"INSTRUME", 's'}, {"OBSERVER", 's'},
+      {"OBJECT", 's'},   {"BUNIT", 's'},    {"CHECKSUM", 's'}, {"DATASUM", 's'},
+      {"TIMESYS", 's'},  {"RADESYS", 's'},  {"RADECSYS", 's'}, {"SPECSYS", 's'},
+      {"CHECKVER", 's'}, {"DATE-OBS", 's'}, {"DATE-END", 's'}, {"DATE-BEG", 's'},
+      {"DATE-AVG", 's'}, {"DATEREF", 's'},  {"DATE", 's'},     {"TIMEUNIT", 's'},
+      {"TREFPOS", 's'},  {"EXTVER", 'i'},   {"EXTLEVEL", 'i'}, {"BLANK", 'i'},
+      {"WCSAXES", 'i'},  {"EQUINOX", 'n'},  {"EPOCH", 'n'},    {"MJD-OBS", 'n'},
+      {"MJD-AVG", 'n'},  {"MJD-BEG", 'n'},  {"MJD-END", 'n'},  {"BZERO", 'n'},
+      {"BSCALE", 'n'},   {"DATAMAX", 'n'},  {"DATAMIN", 'n'},  {"MJDREF", 'n'},
+      {"JDREF", 'n'},    {"TSTART", 'n'},   {"TSTOP", 'n'},    {"TIMEDEL", 'n'},
+      {"LONPOLE", 'n'},  {"LATPOLE", 'n'},  {"RESTFRQ", 'n'},  {"RESTWAV", 'n'},
+      {"OBSGEO-X", 'n'}, {"OBSGEO-Y", 'n'}, {"OBSGEO-Z", 'n'}, {"INHERIT", 'l'},
+      {"EXTEND", 'l'},   {"GROUPS", 'l'},   {"BLOCKED", 'l'}};
     bool typed = true;
-    for (const char* s : strings) {
-      if (k == s) {
-        typed = want_type("string");
-      }
-    }
-    for (const char* s : integers) {
-      if (k == s) {
-        typed = want_type("integer");
-      }
-    }
-    for (const char* s : numbers) {
-      if (k == s) {
-        typed = want_type("number");
-      }
-    }
-    for (const char* s : logicals) {
-      if (k == s) {
-        typed = want_type("logical");
-      }
+    if (auto r = reserved.find(k); r != reserved.end()) {
+      typed = want_type(r->second == 's'   ? "string"
+                        : r->second == 'i' ? "integer"
+                        : r->second == 'n' ? "number"
+                                           : "logical");
     }
     auto ix = split_indexed(k);
     if (ix && ix->alt == 0) {
@@ -784,32 +838,10 @@ void Validator::check_reserved(Hdu& h)
                     k == "DATE-AVG" || k == "DATEREF" ||
                     (k.rfind("DATE", 0) == 0 && c.type == ValueType::string);
     if (date_key && c.type == ValueType::string) {
-      std::string v = c.text;
-      bool old_form = v.size() == 8 && v[2] == '/' && v[5] == '/';
-      int y = 0;
-      int mo = 0;
-      int d = 0;
-      int hr = 0;
-      int mi = 0;
-      double sec = 0;
-      int status = 0;
-      bool iso = v.size() >= 10 && v[4] == '-' && v[7] == '-' &&
-                 (v.size() == 10 || (v.size() >= 19 && v[10] == 'T'));
-      if (iso) {
-        ffs2tm(v.data(), &y, &mo, &d, &hr, &mi, &sec, &status);
-        fits_clear_errmsg();
-        iso = status == 0 && std::all_of(v.begin(), v.begin() + 4, [](char ch) { return ch >= '0' && ch <= '9'; });
-      }
-      auto digits = [&v](std::initializer_list<int> at) {
-        return std::all_of(at.begin(), at.end(), [&v](int p) { return v[static_cast<std::size_t>(p)] >= '0' && v[static_cast<std::size_t>(p)] <= '9'; });
-      };
-      if (old_form && digits({0, 1, 3, 4, 6, 7})) {
-        ffs2tm(v.data(), &y, &mo, &d, &hr, &mi, &sec, &status);
-        fits_clear_errmsg();
-        old_form = status == 0;
-      } else {
-        old_form = false;
-      }
+      const std::string& v = c.text;
+      DateForm form = date_form(v);
+      bool old_form = form == DateForm::old;
+      bool iso = form == DateForm::iso;
       if (old_form) {
         add("fits.date-old", Severity::warning, &h, rec, k,
             fmt::format("{} = '{}' uses the DD/MM/YY form of files written before 1999: new "
@@ -941,8 +973,13 @@ Result<void> Validator::check_data(Hdu& h, std::uint64_t end, bool look_inside)
   std::uint64_t fill_first = 0;
   unsigned char fill_byte = 0;
   unsigned char want_fill = h.kind == HduKind::ascii_table ? ' ' : 0;
-  if (m_buf.size() < m_options.buffer_size) {
-    m_buf.resize(std::max<std::size_t>(m_options.buffer_size / 4 * 4, 4096));
+  // Allocated once per file, as large as this data unit needs, and not zeroed.
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(
+    std::max<std::size_t>(m_options.buffer_size / k_block_size * k_block_size, k_block_size),
+    std::max<std::uint64_t>(to - from, k_block_size)));
+  if (m_buf_size < want) {
+    m_buf.reset(new unsigned char[want]);
+    m_buf_size = want;
   }
   if (!m_options.check_data) {
     from = to;
@@ -959,13 +996,13 @@ Result<void> Validator::check_data(Hdu& h, std::uint64_t end, bool look_inside)
                           static_cast<off_t>(to - from), POSIX_FADV_SEQUENTIAL);
   }
   for (std::uint64_t pos = from; pos < to;) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(m_buf.size(), to - pos));
-    HEMERA_TRY(pread_full(m_buf.data(), n, h.data_start + pos));
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(m_buf_size, to - pos));
+    HEMERA_TRY(pread_full(m_buf.get(), n, h.data_start + pos));
     if (from == 0) {
-      acc = add_words(m_buf.data(), n & ~std::size_t{3}, acc);
+      acc = add_words(m_buf.get(), n & ~std::size_t{3}, acc);
       if (look_inside && !m_inner_header) {
         for (std::size_t b = 0; b + 10 <= n && pos + b < h.data_bytes; b += k_block_size) {
-          if (std::memcmp(m_buf.data() + b, "XTENSION= ", 10) == 0) {
+          if (std::memcmp(m_buf.get() + b, "XTENSION= ", 10) == 0) {
             m_inner_header = h.data_start + pos + b;
             break;
           }
@@ -975,7 +1012,7 @@ Result<void> Validator::check_data(Hdu& h, std::uint64_t end, bool look_inside)
     if (pos < h.data_bytes) {
       std::size_t dn = static_cast<std::size_t>(std::min<std::uint64_t>(n, h.data_bytes - pos));
       if (table_read && from == 0) {
-        scan.feed(m_buf.data(), dn, pos);
+        scan.feed(m_buf.get(), dn, pos);
       }
     }
     if (pos + n > h.data_bytes) {
