@@ -702,6 +702,9 @@ class Parser {
         }
       }
       m_vals.push_back(v);
+      if (ok && !spec.header) {
+        m_stats.value_sum += v;
+      }
     }
     return static_cast<std::size_t>(p - s);
   }
@@ -1997,6 +2000,7 @@ nlohmann::json details_json(const Header& h, const Stats& st)
   d["records"] = st.records;
   d["values"] = st.values;
   d["missing_values"] = st.missing;
+  d["value_sum"] = st.value_sum;
   if (h.ffi == 2160) {
     d["first_mark"] = st.marks > 0 ? nlohmann::json(st.first_mark_text) : nlohmann::json(nullptr);
     d["last_mark"] = st.marks > 0 ? nlohmann::json(st.last_mark_text) : nlohmann::json(nullptr);
