@@ -233,13 +233,9 @@ int main(int argc, char** argv)
     req.catalogue_url = ctx.config.get_string("catalogue_url");
     HEMERA_TRY(auth::require(arch, ctx.actor, dataset.empty() ? "ingest" : "version.new", dataset));
 
+    // The decision is audited by auth::require; the commit itself is in the
+    // journal (actor, files, hashes).
     auto r = HEMERA_TRY(archive::ingest(arch, req, make_inspector()));
-    if (!r.dry_run && !r.refused) {
-      HEMERA_TRY(auth::audit(arch.layout().audit_log(), ctx.actor.name,
-                             r.version == 1 ? "ingest" : "version.new", r.uuid, true,
-                             fmt::format("committed {} ({} files, {} bytes, journal #{})",
-                                         r.destination, r.files.size(), r.bytes, r.seq)));
-    }
     if (ctx.json) {
       ctx.emit(to_json(r));
     } else {

@@ -124,6 +124,35 @@ Result<GateOutcome> run_gate(const Sources& sources, const Inspector& inspector)
   return out;
 }
 
+// Write a new staging file and fsync it. Staging needs no atomic rename: a
+// staging without intent.json is discarded whole.
+Result<void> write_new_file(const fs::path& path, std::string_view data, unsigned mode)
+{
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return tl::unexpected(errno_error(errno, "cannot create", path.string()));
+  }
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      int err = errno;
+      ::close(fd);
+      return tl::unexpected(errno_error(err, "cannot write", path.string()));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return tl::unexpected(errno_error(err, "cannot sync", path.string()));
+  }
+  ::close(fd);
+  return {};
+}
+
 struct Copied {
   std::vector<journal::FileEntry> entries;
   std::uint64_t bytes = 0;
@@ -380,7 +409,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   }
   result.bytes = copied->bytes;
   std::string manifest_text = checksum::format_manifest(manifest);
-  if (auto r = util::write_file_atomic(version_dir / "manifest-sha256.txt", manifest_text, 0444); !r) {
+  if (auto r = write_new_file(version_dir / "manifest-sha256.txt", manifest_text, 0444); !r) {
     return cleanup(r.error());
   }
 
@@ -438,13 +467,16 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   if (new_dataset) {
     wr = util::make_dirs(staging.payload / "metadata", 0755);
     if (wr) {
-      wr = util::write_file_atomic(staging.payload / "metadata" / "0001.json", revision_text, 0444);
+      wr = write_new_file(staging.payload / "metadata" / "0001.json", revision_text, 0444);
     }
     if (wr) {
-      wr = util::write_file_atomic(staging.payload / "metadata.json", revision_text, 0644);
+      wr = write_new_file(staging.payload / "metadata.json", revision_text, 0644);
+    }
+    if (wr) {
+      wr = util::fsync_dir(staging.payload / "metadata");
     }
   } else {
-    wr = util::write_file_atomic(staging.dir / "revision.json", revision_text, 0600);
+    wr = write_new_file(staging.dir / "revision.json", revision_text, 0600);
   }
   if (!wr) {
     return cleanup(wr.error());

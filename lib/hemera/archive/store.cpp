@@ -136,8 +136,8 @@ Result<std::uint64_t> finish(Archive& archive, const fs::path& staging_dir, cons
   }
   crash_point("after-journal");
   HEMERA_TRY(upsert_dataset(archive, intent));
+  // Not fsynced: a staging found again is completed again, idempotently.
   HEMERA_TRY(remove_tree(staging_dir));
-  HEMERA_TRY(util::fsync_dir(l.staging()));
   return seq;
 }
 
@@ -262,7 +262,6 @@ Result<std::uint64_t> commit(Archive& archive, const Staging& staging, Intent in
   }
   HEMERA_TRY(util::fsync_dir(dest.parent_path()));
   crash_point("after-rename");
-  HEMERA_TRY(util::fsync_dir(staging.dir));
   return finish(archive, staging.dir, intent, false);
 }
 
