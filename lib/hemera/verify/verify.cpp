@@ -769,15 +769,12 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   log::debug("{:.3f}s: inventory of {} files, {} problems", elapsed(), inv.entries.size(),
              inv.problems.size());
 
-  // Sizes from lstat (cheap; the hash pass reads the bytes), and the size
-  // each file should have: journaled, else found at its last good check.
+  // The size each file should have: journaled, else found at its last good
+  // check; read or stat'ed later.
   for (auto& e : inv.entries) {
-    struct stat st {};
-    if (::lstat((root / e.file).c_str(), &st) == 0) {
-      e.size = static_cast<std::uint64_t>(st.st_size);
-    }
     if (auto it = options.journaled_sizes.find(e.file); it != options.journaled_sizes.end()) {
       e.journal_size = it->second;
+      e.size = it->second;  // until the file is read or stat'ed
     }
   }
 
@@ -950,6 +947,10 @@ Result<Report> run(archive::Archive& archive, const Options& options)
       }
     } else {
       ++report.files_remaining;
+      struct stat st {};
+      if (::lstat((root / e.file).c_str(), &st) == 0) {
+        e.size = static_cast<std::uint64_t>(st.st_size);
+      }
       Problem p;
       bool carry = false;
       if (e.status == "mismatch") {
