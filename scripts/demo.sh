@@ -15,18 +15,18 @@ rm -rf build/demo && mkdir -p build/demo && cd build/demo
 unset HEMERA_CONFIG HEMERA_ROOT
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
+have() { [[ -x $src/build/release/tools/$1 ]]; }
+ex=$src/examples
+
 step hemera-init
-step hemera-uuid new --count 3
+step hemera-validate "$ex"/datb/*.na "$ex"/dasb/*.fits
+step hemera-ingest --collection strato2021/o3sonde --form "$ex/datb/form.yaml" \
+  "$ex"/datb/o3_20210618_kiruna.na "$ex"/datb/gps_20210618_kiruna.nmea
+step hemera-ingest --collection pilot/2022 --form "$ex/dasb/form.json" "$ex"/dasb/pilot_crab_20220712.fits
+if have hemera-replicate; then step hemera-replicate; fi
+step hemera-verify
+if have hemera-replicate; then step hemera-verify --target replica; fi
+if have hemera-search; then step hemera-search ozone; fi
 step hemera-uuid legacy DATB/strato/flight-2021-06-18
 step hemera-user list
-if [[ -x $src/build/release/tools/hemera-validate ]]; then
-  shopt -s nullglob
-  files=("$src"/examples/*/*.na "$src"/examples/*/*.fits)
-  if ((${#files[@]})); then
-    step hemera-validate "${files[@]}"
-  fi
-fi
-if [[ -x $src/build/release/tools/hemera-verify ]]; then
-  step hemera-verify
-fi
-printf '\nDemo archive: %s/hemera-archive\n' "$PWD"
+printf '\nThe demo archive is in %s/hemera-archive\n' "$PWD"
