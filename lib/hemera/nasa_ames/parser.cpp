@@ -425,11 +425,11 @@ class Parser {
     if (col > 0) {
       loc.column = col;
     }
-    m_collector.add(std::string(k_rules[rule].id), sev, loc, std::move(message));
     if (m_collector.full()) {
-      m_stopped_full = true;
-      throw Stop{};
+      ++m_stats.suppressed;
+      return;
     }
+    m_collector.add(std::string(k_rules[rule].id), sev, loc, std::move(message));
   }
 
   void error(RuleId rule, std::int64_t line, std::int64_t col, std::string message)
@@ -1709,9 +1709,6 @@ class Parser {
     std::int64_t cr = m_src.count(Term::cr);
     int kinds = (lf > 0 ? 1 : 0) + (crlf > 0 ? 1 : 0) + (cr > 0 ? 1 : 0);
     m_stats.line_ends = kinds > 1 ? "mixed" : lf > 0 ? "LF" : crlf > 0 ? "CRLF" : cr > 0 ? "CR" : "";
-    if (m_stopped_full) {
-      return;
-    }
     try {
       if (kinds > 1) {
         warn(R4, 0, 0,
@@ -1741,7 +1738,6 @@ class Parser {
   Stats m_stats;
   bool m_data_ok = true;
   bool m_in_data = false;
-  bool m_stopped_full = false;
   Term m_last_term = Term::none;
   std::array<int, k_rule_count> m_rule_count{};
   std::array<bool, k_rule_count> m_rule_more_error{};

@@ -40,6 +40,7 @@ struct Stats {
   std::int64_t values = 0;        // numeric data values read
   std::int64_t missing = 0;       // primary or auxiliary values equal to their missing value
   double value_sum = 0;           // sum of the numeric data values read (a cross-check)
+  std::int64_t suppressed = 0;    // findings past the profile's limit
   std::optional<double> first_mark, last_mark;  // X(m,NIV) of the first and last marks
   std::string first_mark_text, last_mark_text;  // FFI 2160 character marks
   std::string line_ends;  // "LF", "CRLF", "CR", "mixed" or "" (no line end)

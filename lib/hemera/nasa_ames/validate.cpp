@@ -44,6 +44,7 @@ Result<validate::FileReport> validate_file(const std::filesystem::path& path,
   HeaderOnly keeper;
   auto stats = HEMERA_TRY(parse(path, keeper, collector, profile));
   auto report = collector.take();
+  report.suppressed += static_cast<std::size_t>(stats.suppressed);
   report.details = details_json(keeper.header, stats);
   return report;
 }
