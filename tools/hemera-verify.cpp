@@ -14,6 +14,7 @@
 #include <hemera/alert/alert.hpp>
 #include <hemera/archive/journal.hpp>
 #include <hemera/archive/root.hpp>
+#include <hemera/archive/store.hpp>
 #include <hemera/auth/auth.hpp>
 #include <hemera/cli/progress.hpp>
 #include <hemera/cli/tool.hpp>
@@ -147,7 +148,30 @@ int main(int argc, char** argv)
     }
     opts.period = *period;
     auto settings = HEMERA_TRY(alert::settings_from(ctx.config));
+    // Complete any commit interrupted by a crash before looking at the tree.
+    if (auto done = archive::complete_interrupted(archive); !done) {
+      log::warn("cannot complete interrupted commits: {}", done.error().to_string());
+    }
     HEMERA_TRY(read_journal(archive, opts));
+    opts.refresh_journal = [&archive]() -> Result<verify::RecordHashes> {
+      verify::Options fresh;
+      HEMERA_TRY(read_journal(archive, fresh));
+      return std::move(*fresh.record_hashes);
+    };
+    bool lock_warned = false;
+    opts.lock_dataset = [&archive, &lock_warned](const std::string& uuid) -> Result<util::FileLock> {
+      auto lock = archive::lock_dataset(archive, uuid, true);
+      if (!lock && lock.error().code == Errc::no_perm) {
+        // A read-only verifier: check without excluding commits in progress.
+        if (!lock_warned) {
+          log::warn("cannot take dataset locks ({}); a commit in progress may be reported",
+                    lock.error().to_string());
+          lock_warned = true;
+        }
+        return util::FileLock();
+      }
+      return lock;
+    };
 
     std::unique_ptr<cli::Progress> bar;
     if (!ctx.quiet && !ctx.json) {

@@ -118,6 +118,36 @@ TEST_SUITE("verify")
     CHECK(r->exit_code() == 1);
   }
 
+  TEST_CASE("a commit completed during the run: the journal is read again, once")
+  {
+    REQUIRE(archive::init("vj", tester()));
+    add_dataset("vj", k_u1, {{"a.na", "alpha"}});
+    auto a = archive::Archive::open("vj");
+    REQUIRE(a);
+    std::string record = std::string("{\"id\":\"") + k_u1 + "\"}\n";
+    verify::Options o;
+    o.record_hashes = verify::RecordHashes{};  // the journal as read before the commit
+    int refreshed = 0;
+    o.refresh_journal = [&]() -> Result<verify::RecordHashes> {
+      ++refreshed;
+      verify::RecordHashes h;
+      h[k_u1][1] = checksum::sha256(record);
+      return h;
+    };
+    std::vector<std::string> locked;
+    o.lock_dataset = [&](const std::string& uuid) -> Result<util::FileLock> {
+      locked.push_back(uuid);
+      return util::FileLock();
+    };
+    auto r = verify::run(*a, o);
+    REQUIRE(r);
+    CHECK(r->problems.empty());
+    CHECK(refreshed == 1);
+    CHECK(locked == std::vector<std::string>{k_u1});
+    CHECK(r->files == 1);
+    CHECK(r->tag_files == 3);
+  }
+
   TEST_CASE("exit codes: transient-only problems give 75, a stale warning alone 0")
   {
     verify::Report r;

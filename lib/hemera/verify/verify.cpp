@@ -204,7 +204,7 @@ struct Inventory {
 
 struct Walker {
   const fs::path& root;
-  const Options& options;
+  const std::optional<RecordHashes>& hashes;
   std::int64_t now;
   Inventory& inv;
 
@@ -356,10 +356,10 @@ struct Walker {
     std::string drel = d.rel;
     // Each revision against the journal.
     const std::map<int, checksum::Digest>* journaled = nullptr;
-    if (options.record_hashes) {
-      auto it = options.record_hashes->find(d.uuid);
+    if (hashes) {
+      auto it = hashes->find(d.uuid);
       static const std::map<int, checksum::Digest> k_none;
-      journaled = it == options.record_hashes->end() ? &k_none : &it->second;
+      journaled = it == hashes->end() ? &k_none : &it->second;
     }
     std::string newest_text;
     bool newest_read = false;
@@ -746,9 +746,39 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   }
 
   Inventory inv;
-  Walker walker{root, options, now, inv};
+  std::optional<RecordHashes> hashes = options.record_hashes;
+  bool refreshed = false;
+  Walker walker{root, hashes, now, inv};
   for (const auto& d : selected) {
+    // A commit in progress holds the dataset's lock from the rename of its
+    // version to its journal event: wait for it, so the tree and the journal agree.
+    std::optional<util::FileLock> dataset_lock;
+    if (options.lock_dataset) {
+      dataset_lock = HEMERA_TRY(options.lock_dataset(d.uuid));
+    }
+    Inventory before{{}, {}, inv.versions, inv.listed, inv.tag_files, inv.tag_bytes};
+    std::size_t entries_before = inv.entries.size();
+    std::size_t problems_before = inv.problems.size();
     walker.dataset(d);
+    bool record_problem = std::any_of(
+      inv.problems.begin() + static_cast<std::ptrdiff_t>(problems_before), inv.problems.end(),
+      [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
+    if (record_problem && options.refresh_journal && !refreshed) {
+      // The journal was read before this dataset was walked: a commit may
+      // have completed meanwhile. Read it again once and walk the dataset again.
+      refreshed = true;
+      auto fresh = options.refresh_journal();
+      if (fresh) {
+        hashes = std::move(*fresh);
+        inv.entries.resize(entries_before);
+        inv.problems.resize(problems_before);
+        inv.versions = before.versions;
+        inv.listed = before.listed;
+        inv.tag_files = before.tag_files;
+        inv.tag_bytes = before.tag_bytes;
+        walker.dataset(d);
+      }
+    }
   }
   if (whole) {
     inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());

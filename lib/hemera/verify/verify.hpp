@@ -18,6 +18,7 @@
 #include <hemera/archive/root.hpp>
 #include <hemera/checksum.hpp>
 #include <hemera/error.hpp>
+#include <hemera/util/fs.hpp>
 #include <hemera/validate/finding.hpp>
 
 namespace hemera::verify {
@@ -39,6 +40,11 @@ struct Options {
   std::map<std::string, std::uint64_t> journaled_sizes;
   // The directory of each journaled dataset (UUID -> "DATB/campaign/<uuid>").
   std::map<std::string, std::string> journaled_datasets;
+  // Take the lock of a dataset (held while its tree is read), when set.
+  std::function<Result<util::FileLock>(const std::string& uuid)> lock_dataset;
+  // Read the journal's record hashes again, when set: used once if a record
+  // revision looks unjournaled (a commit may have completed during the run).
+  std::function<Result<RecordHashes>()> refresh_journal;
   std::string site = "local";                 // the name the times are kept under
   std::int64_t now = 0;                       // Unix time of the run; 0: the clock
   // Called from worker threads after each file with the bytes hashed so far.
