@@ -587,6 +587,127 @@ TEST_SUITE("fits::validate")
     CHECK(!fits::parse_angle("north", false));
   }
 
+  TEST_CASE("dates: ISO 8601, the pre-1999 form, and nonsense")
+  {
+    Builder b;
+    auto h = primary_empty();
+    h.push_back(ks("DATE", "2020-02-29"));
+    h.push_back(ks("DATE-OBS", "2021-06-18T04:05:06.25"));
+    h.push_back(ks("DATE-END", "2021-02-29"));
+    h.push_back(ks("DATE-BEG", "2021-06-18T24:00:00"));
+    h.push_back(ks("DATE-AVG", "03/09/96"));
+    h.push_back(ks("DATEREF", "27/ 5/84"));
+    b.header(h);
+    auto r = check(b.write("dates.fits"));
+    CHECK(joined(r) ==
+          "dates.fits: HDU 1: record 7: error: DATE-END = '2021-02-29' is not a date: write "
+          "YYYY-MM-DD[Thh:mm:ss[.sss]] (ISO 8601, FITS 4.0 section 4.4.2.1) [fits.date-format]\n"
+          "dates.fits: HDU 1: record 8: error: DATE-BEG = '2021-06-18T24:00:00' is not a date: "
+          "write YYYY-MM-DD[Thh:mm:ss[.sss]] (ISO 8601, FITS 4.0 section 4.4.2.1) "
+          "[fits.date-format]\n"
+          "dates.fits: HDU 1: record 9: warning: DATE-AVG = '03/09/96' uses the DD/MM/YY form of "
+          "files written before 1999: new files must use YYYY-MM-DD (FITS 4.0 section 4.4.2.1) "
+          "[fits.date-old]\n"
+          "dates.fits: HDU 1: record 10: error: DATEREF = '27/ 5/84' is not a date: write "
+          "YYYY-MM-DD[Thh:mm:ss[.sss]] (ISO 8601, FITS 4.0 section 4.4.2.1) [fits.date-format]\n");
+  }
+
+  TEST_CASE("reserved keywords: types, placement, fixed format, checksum syntax, WCS order")
+  {
+    Builder b;
+    auto h = primary_empty();
+    h[1] = card("BITPIX  =   8");  // not right-justified to column 30
+    h.push_back(kv("EXTNAME", "5"));
+    h.push_back(ks("CHECKSUM", "abc"));
+    h.push_back(kv("CRVAL1", "10.0"));
+    h.push_back(kv("WCSAXES", "2"));
+    h.push_back(kv("CDELT1", "0.0"));
+    b.header(h);
+    auto th = table_header(1, "T");
+    th.push_back(ks("BUNIT", "Jy"));
+    b.header(th).data(table_rows(1));
+    auto r = check(b.write("keys.fits"));
+    CHECK(joined(r) ==
+          "keys.fits: HDU 1: record 2: error: the value of BITPIX must be right-justified to column "
+          "30 (fixed format); it ends in column 13 [fits.fixed-format]\n"
+          "keys.fits: HDU 1: record 5: error: EXTNAME must be a string, found an integer "
+          "[fits.keyword-type]\n"
+          "keys.fits: HDU 1: record 6: error: CHECKSUM = 'abc' is not 16 characters of the "
+          "checksum encoding [fits.checksum-syntax]\n"
+          "keys.fits: HDU 1: record 8: error: WCSAXES must precede the other WCS keywords, but "
+          "CRVAL1 comes first (record 7) [fits.wcs-order]\n"
+          "keys.fits: HDU 1: record 9: error: CDELT1 = 0: a WCS axis cannot have a zero increment "
+          "[fits.wcs]\n"
+          "keys.fits: HDU 2 (T): record 12: error: BUNIT is an image keyword, not allowed in a "
+          "table [fits.keyword-placement]\n");
+  }
+
+  TEST_CASE("columns: TFORM, NAXIS1, TDISP, THEAP, index beyond TFIELDS")
+  {
+    Builder b;
+    b.header(primary_empty());
+    b.header({ks("XTENSION", "BINTABLE"), kv("BITPIX", "8"), kv("NAXIS", "2"), kv("NAXIS1", "10"),
+              kv("NAXIS2", "1"), kv("PCOUNT", "0"), kv("GCOUNT", "1"), kv("TFIELDS", "2"),
+              ks("TFORM1", "1D"), ks("TFORM2", "1J"), ks("TDISP1", "I12"), ks("TTYPE3", "X"),
+              kv("THEAP", "100")})
+      .data(std::string(10, '\0'));
+    auto r = check(b.write("cols.fits"));
+    CHECK(joined(r) ==
+          "cols.fits: HDU 2: record 13: error: THEAP is set but PCOUNT = 0 (no heap) "
+          "[fits.keyword-placement]\n"
+          "cols.fits: HDU 2: record 12: error: TTYPE3: column 3 does not exist (TFIELDS = 2) "
+          "[fits.column-index]\n"
+          "cols.fits: HDU 2: record 11: error: TDISP1 = 'I12' (an integer format) cannot be used "
+          "for TFORM '1D' [fits.tdisp]\n"
+          "cols.fits: HDU 2: record 4: error: NAXIS1 = 10 but the columns (TFORMn) add up to 12 "
+          "bytes [fits.naxis1]\n"
+          "cols.fits: HDU 2: record 13: error: THEAP = 100 is outside NAXIS1 x NAXIS2 (10) to "
+          "NAXIS1 x NAXIS2 + PCOUNT (10) [fits.theap]\n");
+  }
+
+  TEST_CASE("a heap gap is legal; an ASCII table is checked row by row")
+  {
+    Builder b;
+    b.header(primary_empty());
+    // One 1PB column, 2 rows of 8 bytes = 16; THEAP 20 leaves a 4-byte gap; heap 3 bytes.
+    std::string d;
+    auto desc = [&d](std::uint32_t n, std::uint32_t off) {
+      std::uint32_t a = __builtin_bswap32(n);
+      std::uint32_t o = __builtin_bswap32(off);
+      d.append(reinterpret_cast<const char*>(&a), 4);
+      d.append(reinterpret_cast<const char*>(&o), 4);
+    };
+    desc(1, 0);
+    desc(2, 1);
+    d += std::string(4, '\0');
+    d += "abc";
+    b.header({ks("XTENSION", "BINTABLE"), kv("BITPIX", "8"), kv("NAXIS", "2"), kv("NAXIS1", "8"),
+              kv("NAXIS2", "2"), kv("PCOUNT", "7"), kv("GCOUNT", "1"), kv("TFIELDS", "1"),
+              ks("TFORM1", "1PB(2)"), kv("THEAP", "20")})
+      .data(d);
+    b.header({ks("XTENSION", "TABLE"), kv("BITPIX", "8"), kv("NAXIS", "2"), kv("NAXIS1", "6"),
+              kv("NAXIS2", "2"), kv("PCOUNT", "0"), kv("GCOUNT", "1"), kv("TFIELDS", "1"),
+              ks("TFORM1", "I6"), kv("TBCOL1", "1"), ks("EXTNAME", "ASC")})
+      .data("    12\x01   34", ' ');
+    auto r = check(b.write("heap.fits"));
+    CHECK(joined(r) == "heap.fits: HDU 3 (ASC): error: row 2: byte 0x01 at row byte 1 is not "
+                       "printable ASCII [fits.ascii-table]\n");
+  }
+
+  TEST_CASE("random groups: PTYPEn counted against PCOUNT")
+  {
+    Builder b;
+    b.header({kv("SIMPLE", "T"), kv("BITPIX", "-32"), kv("NAXIS", "2"), kv("NAXIS1", "0"),
+              kv("NAXIS2", "3"), kv("GROUPS", "T"), kv("PCOUNT", "2"), kv("GCOUNT", "4"),
+              ks("PTYPE1", "UU"), ks("PTYPE2", "VV"), ks("PTYPE3", "WW")})
+      .data(std::string(4 * 4 * (2 + 3), '\0'));
+    auto r = check(b.write("groups.fits"));
+    CHECK(joined(r) == "groups.fits: HDU 1: record 11: error: PTYPE3: index 3 is outside "
+                       "1-PCOUNT (2) [fits.column-index]\n");
+    CHECK(r.report.details["hdus"][0]["type"] == "random-groups");
+    CHECK(r.report.details["hdus"][0]["data_bytes"] == 80);
+  }
+
   TEST_CASE("a non-FITS file is one finding")
   {
     std::ofstream("text.fits") << "hello\n";
