@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <semaphore>
 #include <thread>
 
 #include <fcntl.h>
@@ -147,7 +148,64 @@ Digest sha256(std::string_view data)
   return h.finish();
 }
 
+namespace {
+
+// Hash `fd` with reads and hashing on two threads, so the copy out of the page
+// cache overlaps the hashing (worth it for large files when a CPU is free).
+Result<FileHash> hash_pipelined(int fd, const fs::path& path, Sha256& hasher)
+{
+  constexpr std::size_t k_slots = 4;
+  constexpr std::size_t k_slot_size = 4 * k_read_size;
+  std::unique_ptr<char[]> buffers(new char[k_slots * k_slot_size]);
+  std::array<std::size_t, k_slots> sizes{};
+  std::optional<Error> read_error;
+  std::counting_semaphore<k_slots> free_slots(k_slots);
+  std::counting_semaphore<k_slots> filled(0);
+  std::thread reader([&] {
+    for (std::size_t i = 0;; ++i) {
+      free_slots.acquire();
+      std::size_t slot = i % k_slots;
+      auto n = read_some(fd, buffers.get() + slot * k_slot_size, k_slot_size, path);
+      if (!n) {
+        read_error = n.error();
+        sizes[slot] = 0;
+      } else {
+        sizes[slot] = *n;
+      }
+      filled.release();
+      if (!n || *n == 0) {
+        return;
+      }
+    }
+  });
+  FileHash out;
+  for (std::size_t i = 0;; ++i) {
+    filled.acquire();
+    std::size_t slot = i % k_slots;
+    std::size_t n = sizes[slot];
+    if (n == 0) {
+      break;
+    }
+    hasher.update(buffers.get() + slot * k_slot_size, n);
+    out.size += n;
+    free_slots.release();
+  }
+  reader.join();
+  out.digest = hasher.finish();
+  if (read_error) {
+    return tl::unexpected(*read_error);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<FileHash> hash_file(const fs::path& path)
+{
+  return hash_file(path, HashOptions{});
+}
+
+Result<FileHash> hash_file(const fs::path& path, const HashOptions& options)
 {
   FdCloser fd{open_for_reading(path)};
   if (fd.fd < 0) {
@@ -160,18 +218,26 @@ Result<FileHash> hash_file(const fs::path& path)
   if (!S_ISREG(st.st_mode)) {
     return fail(Errc::data, "not a regular file", path.string());
   }
-  if (static_cast<std::uint64_t>(st.st_size) > k_read_size) {
+  auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > k_read_size) {
     ::posix_fadvise(fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   ThreadState& ts = thread_state();
+  if (options.pipelined_from != 0 && size >= options.pipelined_from) {
+    return hash_pipelined(fd.fd, path, ts.hasher);
+  }
   FileHash out;
   for (;;) {
-    std::size_t n = HEMERA_TRY(read_some(fd.fd, ts.buffer.get(), k_read_size, path));
-    if (n == 0) {
+    auto n = read_some(fd.fd, ts.buffer.get(), k_read_size, path);
+    if (!n) {
+      (void)ts.hasher.finish();  // leave the context clean for the next file
+      return tl::unexpected(n.error());
+    }
+    if (*n == 0) {
       break;
     }
-    ts.hasher.update(ts.buffer.get(), n);
-    out.size += n;
+    ts.hasher.update(ts.buffer.get(), *n);
+    out.size += *n;
   }
   out.digest = ts.hasher.finish();
   return out;
@@ -248,7 +314,12 @@ Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigne
   Sha256& h = ts.hasher;
   FileHash result;
   for (;;) {
-    std::size_t n = HEMERA_TRY(read_some(in.fd, buf, k_read_size, src));
+    auto got = read_some(in.fd, buf, k_read_size, src);
+    if (!got) {
+      (void)h.finish();
+      return tl::unexpected(got.error());
+    }
+    std::size_t n = *got;
     if (n == 0) {
       break;
     }
@@ -261,15 +332,16 @@ Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigne
         if (errno == EINTR) {
           continue;
         }
+        (void)h.finish();
         return tl::unexpected(errno_error(errno, "cannot write", dst.string()));
       }
       off += static_cast<std::size_t>(w);
     }
   }
+  result.digest = h.finish();
   if (::fchmod(out.fd, mode) != 0 || ::fsync(out.fd) != 0) {
     return tl::unexpected(errno_error(errno, "cannot sync", dst.string()));
   }
-  result.digest = h.finish();
   return result;
 }
 

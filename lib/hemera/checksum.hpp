@@ -65,6 +65,16 @@ inline constexpr std::size_t k_read_size = 256U * 1024U;
 // with the file's size. Each thread reuses one read buffer.
 Result<FileHash> hash_file(const fs::path& path);
 
+// How to hash one file.
+struct HashOptions {
+  // Read on a second thread while hashing, for files of at least this many
+  // bytes (0: never); worth it for large files when a CPU is idle.
+  std::uint64_t pipelined_from = 0;
+};
+
+// Hash the file at `path` as `options` say.
+Result<FileHash> hash_file(const fs::path& path, const HashOptions& options);
+
 // Run `work(index)` for every index in [0, count) on at most `jobs` threads
 // (0: one per CPU), in index order of start; `stop`, when set, is asked before
 // each item is started and ends the run early. Return how many items were started.

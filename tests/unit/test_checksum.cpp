@@ -72,6 +72,24 @@ TEST_SUITE("checksum")
     CHECK(checksum::k_read_size >= 256U * 1024U);
   }
 
+  TEST_CASE("pipelined hashing (reader thread) gives the same result")
+  {
+    checksum::HashOptions pipelined;
+    pipelined.pipelined_from = 1;
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, 4 * checksum::k_read_size,
+                          13 * checksum::k_read_size + 5}) {
+      std::string data = pattern(n);
+      write("p.bin", data);
+      auto r = checksum::hash_file("p.bin", pipelined);
+      REQUIRE(r);
+      CHECK(r->size == n);
+      CHECK(r->digest == checksum::sha256(data));
+    }
+    // The thread's context is clean afterwards.
+    write("q.bin", "abc");
+    CHECK(checksum::hash_file("q.bin")->digest.hex() == k_abc);
+  }
+
   TEST_CASE("hash_file errors name the file; a directory or FIFO is refused")
   {
     auto missing = checksum::hash_file("no-such-file");
