@@ -708,6 +708,42 @@ TEST_SUITE("fits::validate")
     CHECK(r.report.details["hdus"][0]["data_bytes"] == 80);
   }
 
+  TEST_CASE("tile-compressed images are decompressed with cfitsio")
+  {
+    const std::string path = "rice.fits";
+    std::filesystem::remove(path);
+    fitsfile* f = nullptr;
+    int status = 0;
+    fits_create_file(&f, path.c_str(), &status);
+    fits_set_compression_type(f, RICE_1, &status);
+    long naxes[2] = {200, 100};
+    fits_create_img(f, SHORT_IMG, 2, naxes, &status);
+    std::vector<short> pix(200 * 100);
+    for (std::size_t i = 0; i < pix.size(); ++i) {
+      pix[i] = static_cast<short>((i * 37) % 1000);
+    }
+    fits_write_img(f, TSHORT, 1, static_cast<LONGLONG>(pix.size()), pix.data(), &status);
+    fits_close_file(f, &status);
+    REQUIRE(status == 0);
+    auto clean = check(path);
+    CHECK(joined(clean) == "");
+    CHECK(clean.report.details["hdus"][1]["type"] == "compressed-image");
+    // Garble the middle of the heap (after the 100 descriptors of 8 bytes).
+    auto heap = clean.report.details["hdus"][1]["data_offset"].get<std::uint64_t>() + 100 * 8 + 3000;
+    {
+      std::fstream io(path, std::ios::in | std::ios::out | std::ios::binary);
+      io.seekp(static_cast<std::streamoff>(heap));
+      std::string junk(2000, '\xFF');
+      io.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    auto r = check(path);
+    auto l = lines(r);
+    REQUIRE(l.size() == 1);
+    CHECK(l[0].find("rice.fits: HDU 2: error: the compressed image does not decompress (cfitsio): "
+                    "pixels ") == 0);
+    CHECK(l[0].find("[fits.compressed-data]") != std::string::npos);
+  }
+
   TEST_CASE("a non-FITS file is one finding")
   {
     std::ofstream("text.fits") << "hello\n";

@@ -19,6 +19,7 @@
 
 #include <hemera/fits/card.hpp>
 #include <hemera/fits/checksum.hpp>
+#include <hemera/fits/compressed.hpp>
 #include <hemera/fits/table.hpp>
 
 namespace hemera::fits {
@@ -932,6 +933,9 @@ void Validator::check_columns(Hdu& h)
     }
   }
   h.table = build_table(layout, lookup, sink, h.compressed_image);
+  if (h.compressed_image) {
+    check_compressed_keywords(lookup, sink);
+  }
 }
 
 Result<std::optional<std::uint64_t>> Validator::find_xtension(std::uint64_t from, std::uint64_t to)
@@ -1246,6 +1250,16 @@ Result<Report> Validator::run()
                       h.data_bytes, next, *m_inner_header));
       resume = m_inner_header;
       last = false;
+    }
+    if (h.compressed_image && m_options.check_data && !m_collector.has_errors()) {
+      auto bad = decompress_tiles(m_path, h.number);
+      if (!bad) {
+        add("fits.compressed-data", Severity::info, &h, std::nullopt, "",
+            fmt::format("the compressed tiles were not tested: {}", bad.error().message));
+      } else if (*bad) {
+        add("fits.compressed-data", Severity::error, &h, std::nullopt, "",
+            fmt::format("the compressed image does not decompress (cfitsio): {}", **bad));
+      }
     }
     hdus.push_back(hdu_json(h));
     if (last || !resume) {
