@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include <hemera/archive/journal.hpp>
+#include <hemera/db/db.hpp>
 #include <hemera/util/fs.hpp>
 
 using namespace hemera;
@@ -145,6 +146,41 @@ TEST_SUITE("archive::journal")
     REQUIRE_FALSE(read);
     CHECK(read.error().code == Errc::data);
     CHECK(read.error().where.find(":1") != std::string::npos);
+  }
+
+  TEST_CASE("the database index follows the journal, from the last indexed offset")
+  {
+    auto dir = fresh_dir("journal-index");
+    auto path = dir / "journal";
+    auto lock = dir / "journal.lock";
+    auto database = db::Database::open(dir / "hemera.db", true);
+    REQUIRE(database);
+    REQUIRE(database->migrate());
+    for (int v = 1; v <= 3; ++v) {
+      auto e = sample(v);
+      REQUIRE(journal::append(path, lock, e));
+    }
+    REQUIRE(journal::index(path, *database));
+    auto rows = database->query("SELECT seq, offset, version, commit_token FROM journal ORDER BY seq");
+    REQUIRE(rows);
+    REQUIRE(rows->size() == 3);
+    CHECK((*rows)[0][1].integer == 0);
+    CHECK((*rows)[2][3].text == "token3");
+    auto e4 = sample(4);
+    REQUIRE(journal::append(path, lock, e4, &*database));  // indexes as it appends
+    auto e5 = sample(5);
+    REQUIRE(journal::append(path, lock, e5));
+    REQUIRE(journal::index(path, *database));
+    rows = database->query("SELECT seq, offset FROM journal ORDER BY seq");
+    REQUIRE(rows);
+    REQUIRE(rows->size() == 5);
+    auto reader = journal::Reader::open(path, static_cast<std::uint64_t>((*rows)[4][1].integer), 4);
+    REQUIRE(reader);
+    auto ev = reader->next();
+    REQUIRE(ev);
+    REQUIRE(*ev);
+    CHECK((*ev)->seq == 5);
+    CHECK((*ev)->version == 5);
   }
 
   TEST_CASE("a missing journal reads as empty and contains no commit")

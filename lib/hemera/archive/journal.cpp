@@ -158,20 +158,37 @@ void index_event(db::Database& database, const Event& e, std::uint64_t offset)
 
 Result<void> reindex(db::Database& database, const fs::path& path, std::uint64_t last_seq)
 {
-  auto rows = HEMERA_TRY(database.query("SELECT COALESCE(MAX(seq), 0) FROM journal"));
-  auto indexed = static_cast<std::uint64_t>(rows.at(0).at(0).integer);
+  auto rows = HEMERA_TRY(database.query("SELECT seq, offset FROM journal ORDER BY seq DESC LIMIT 1"));
+  std::uint64_t indexed = 0;
+  std::uint64_t from = 0;
+  std::uint64_t from_seq = 0;
+  if (!rows.empty()) {
+    indexed = static_cast<std::uint64_t>(rows.at(0).at(0).integer);
+    from = static_cast<std::uint64_t>(rows.at(0).at(1).integer);
+    from_seq = indexed - 1;
+  }
   if (indexed >= last_seq) {
     return {};
   }
-  auto reader = HEMERA_TRY(Reader::open(path));
+  // Start at the last indexed event (re-read, ignored) to check its framing.
+  auto reader = HEMERA_TRY(Reader::open(path, from, from_seq));
   for (;;) {
     std::uint64_t off = reader.offset();
-    auto ev = HEMERA_TRY(reader.next());
+    auto ev = reader.next();
+    if (!ev && from > 0) {
+      // The recorded offset does not fit the file: index from the start.
+      reader = HEMERA_TRY(Reader::open(path));
+      from = 0;
+      continue;
+    }
     if (!ev) {
+      return tl::unexpected(ev.error());
+    }
+    if (!*ev) {
       break;
     }
-    if (ev->seq > indexed) {
-      index_event(database, *ev, off);
+    if ((*ev)->seq > indexed) {
+      index_event(database, **ev, off);
     }
   }
   return {};
@@ -362,10 +379,12 @@ Reader::~Reader()
   }
 }
 
-Result<Reader> Reader::open(const fs::path& path)
+Result<Reader> Reader::open(const fs::path& path, std::uint64_t offset, std::uint64_t last_seq)
 {
   Reader r;
   r.m_path = path;
+  r.m_offset = offset;
+  r.m_last_seq = last_seq;
   r.m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (r.m_fd < 0) {
     if (errno == ENOENT) {
@@ -373,6 +392,9 @@ Result<Reader> Reader::open(const fs::path& path)
       return r;
     }
     return tl::unexpected(errno_error(errno, "cannot open journal", path.string()));
+  }
+  if (offset > 0 && ::lseek(r.m_fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    return tl::unexpected(errno_error(errno, "cannot seek in journal", path.string()));
   }
   return r;
 }
@@ -532,6 +554,19 @@ Result<std::uint64_t> append(const fs::path& path, const fs::path& lock_path, Ev
     index_event(*database, event, tail.valid_end);
   }
   return event.seq;
+}
+
+Result<void> index(const fs::path& path, db::Database& database)
+{
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return {};
+    }
+    return tl::unexpected(errno_error(errno, "cannot open journal", path.string()));
+  }
+  auto tail = HEMERA_TRY(find_tail(fd.get(), path));
+  return reindex(database, path, tail.last_seq);
 }
 
 Result<std::uint64_t> repair(const fs::path& path, const fs::path& lock_path)

@@ -91,8 +91,11 @@ class Reader {
   Reader& operator=(const Reader&) = delete;
   ~Reader();
 
-  // Open the journal at `path`; a missing file reads as empty.
-  static Result<Reader> open(const fs::path& path);
+  // Open the journal at `path`; a missing file reads as empty. Start at byte
+  // `offset` (the start of a line) whose previous event has sequence number
+  // `last_seq` (0 and 0: from the beginning).
+  static Result<Reader> open(const fs::path& path, std::uint64_t offset = 0,
+                             std::uint64_t last_seq = 0);
   // Return the next event, or nullopt at the end.
   Result<std::optional<Event>> next();
   // Return the number of bytes of well-formed lines read so far.
@@ -125,6 +128,10 @@ Result<ReadResult> read_all(const fs::path& path);
 // the sequence number.
 Result<std::uint64_t> append(const fs::path& path, const fs::path& lock_path, Event& event,
                              db::Database* database = nullptr);
+
+// Index in `database`'s journal table every event of the journal at `path`
+// not yet indexed, reading from the last indexed event's offset.
+Result<void> index(const fs::path& path, db::Database& database);
 
 // Cut a torn tail of the journal at `path` under `lock_path`; return the
 // number of bytes removed (0 when the journal was whole).

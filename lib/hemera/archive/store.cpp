@@ -132,10 +132,22 @@ Result<std::uint64_t> finish(Archive& archive, const fs::path& staging_dir, cons
   }
   if (!journaled) {
     journal::Event ev = intent.event;
-    seq = HEMERA_TRY(journal::append(l.journal(), l.locks() / "journal.lock", ev, &archive.db()));
+    seq = HEMERA_TRY(journal::append(l.journal(), l.locks() / "journal.lock", ev));
   }
   crash_point("after-journal");
-  HEMERA_TRY(upsert_dataset(archive, intent));
+  // The journal index and the dataset row in one transaction (one sync).
+  HEMERA_TRY(archive.db().exec_script("BEGIN IMMEDIATE;"));
+  auto rows = journal::index(l.journal(), archive.db());
+  if (rows) {
+    rows = upsert_dataset(archive, intent);
+  }
+  if (rows) {
+    rows = archive.db().exec_script("COMMIT;");
+  }
+  if (!rows) {
+    (void)archive.db().exec_script("ROLLBACK;");
+    return tl::unexpected(rows.error());
+  }
   // Not fsynced: a staging found again is completed again, idempotently.
   HEMERA_TRY(remove_tree(staging_dir));
   return seq;
