@@ -1251,7 +1251,8 @@ Result<Report> Validator::run()
       resume = m_inner_header;
       last = false;
     }
-    if (h.compressed_image && m_options.check_data && !m_collector.has_errors()) {
+    if (h.compressed_image && m_options.check_data && m_options.decompress &&
+        !m_collector.has_errors()) {
       auto bad = decompress_tiles(m_path, h.number);
       if (!bad) {
         add("fits.compressed-data", Severity::info, &h, std::nullopt, "",
