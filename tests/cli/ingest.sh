@@ -203,6 +203,19 @@ grep -q '"action":"ingest".*"allowed":false' "$A/.hemera/audit.log" || fail "den
 [[ $(snapshot) == "$before" ]] || fail "denied ingest wrote something"
 pass "permissions"
 
+# --- a user who is not root: their own archive, a new dataset and a new
+# version (directory permissions are enforced for them, not for root)
+mkdir -m 777 "$T/own"
+cp o3_20210618_kiruna.na "$T/own/o3_own.na" && cp form5.yaml "$T/own/form.yaml" && chmod a+r "$T/own"/*
+(cd "$T/own" && expect_exit 0 as_nobody env HOME=/ hemera-init --root "$T/own/arch")
+(cd "$T/own" && expect_exit 0 as_nobody env HOME=/ hemera-ingest --root "$T/own/arch" --json --collection own --form form.yaml o3_own.na)
+UO=$(json_get 'd["uuid"]')
+(cd "$T/own" && expect_exit 0 as_nobody env HOME=/ hemera-ingest --root "$T/own/arch" --dataset "$UO" o3_own.na)
+[[ $(stat -c %a "$T/own/arch/DATB/own/$UO/v2") == 555 && $(stat -c %U "$T/own/arch/DATB/own/$UO/v2/o3_own.na") == nobody ]] ||
+  fail "new version as a user: read-only, owned by the user"
+$CHECK "$T/own/arch" --no-staging --records "$RECORD_SCHEMA" || fail "archive of a user"
+pass "ingest as a user who is not root"
+
 # --- the whole archive: manifests, journal, records against the schema
 $CHECK "$A" --no-staging --records "$RECORD_SCHEMA" || fail "archive invariants"
 pass "archive invariants and record schema"

@@ -481,7 +481,10 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   if (!wr) {
     return cleanup(wr.error());
   }
-  if (::chmod(version_dir.c_str(), 0555) != 0) {
+  // A directory that moves to another parent must stay writable until it
+  // has moved (its ".." changes): a new version is made read-only after the
+  // commit point, by the completion; v1 of a new dataset moves with its parent.
+  if (new_dataset && ::chmod(version_dir.c_str(), 0555) != 0) {
     return cleanup(errno_error(errno, "cannot make read-only", version_dir.string()));
   }
   for (const auto& d : {version_dir, staging.payload}) {

@@ -113,6 +113,14 @@ Result<std::uint64_t> finish(Archive& archive, const fs::path& staging_dir, cons
   fs::path revision = dataset_dir / "metadata" / fmt::format("{:04}.json", intent.record_revision);
   std::string revision_text;
   if (intent.event.kind == journal::k_version_new) {
+    fs::path version_dir = l.root / intent.dest;
+    struct stat st {};
+    if (::lstat(version_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0222) != 0) {
+      if (::chmod(version_dir.c_str(), 0555) != 0) {
+        return tl::unexpected(errno_error(errno, "cannot make read-only", version_dir.string()));
+      }
+      HEMERA_TRY(util::fsync_dir(version_dir));
+    }
     if (!exists_nofollow(revision)) {
       revision_text = HEMERA_TRY(util::read_file(staging_dir / k_revision));
       HEMERA_TRY(make_dirs_durable(revision.parent_path()));
