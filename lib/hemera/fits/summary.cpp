@@ -68,12 +68,12 @@ std::optional<double> num(const Index& cards, std::string_view key)
     return std::nullopt;
   }
   if (c->is_number()) {
-    return c->real;
+    return std::isfinite(c->real) ? std::optional<double>(c->real) : std::nullopt;
   }
   if (c->type == ValueType::string) {
     char* end = nullptr;
     double v = std::strtod(c->text.c_str(), &end);
-    if (end != c->text.c_str() && *end == '\0') {
+    if (end != c->text.c_str() && *end == '\0' && std::isfinite(v)) {
       return v;
     }
   }
@@ -88,7 +88,7 @@ std::optional<double> angle(const Index& cards, std::string_view key, bool hours
     return std::nullopt;
   }
   if (c->is_number()) {
-    return c->real;
+    return std::isfinite(c->real) ? std::optional<double>(c->real) : std::nullopt;
   }
   if (c->type == ValueType::string) {
     return parse_angle(c->text, hours);
@@ -141,7 +141,7 @@ std::optional<double> parse_angle(const std::string& text, bool hours)
   while (*p != '\0' && n < 3) {
     char* end = nullptr;
     double v = std::strtod(p, &end);
-    if (end == p) {
+    if (end == p || !std::isfinite(v)) {
       return std::nullopt;
     }
     parts[n++] = std::fabs(v);
@@ -206,10 +206,10 @@ HeaderSummary summarize_header(const std::vector<Card>& all, int hdu, std::strin
     auto t2 = str(cards, "CTYPE2");
     auto v1 = num(cards, "CRVAL1");
     auto v2 = num(cards, "CRVAL2");
-    if (t1 && t2 && v1 && v2) {
-      if (t1->rfind("RA--", 0) == 0 && t2->rfind("DEC-", 0) == 0) {
+    if (t1 && t2 && v1 && v2 && *v1 >= -90 && *v1 <= 360 && *v2 >= -90 && *v2 <= 360) {
+      if (t1->rfind("RA--", 0) == 0 && t2->rfind("DEC-", 0) == 0 && *v2 <= 90) {
         s.sky = SkyPosition{*v1, *v2, "WCS CRVAL", frame.value_or("")};
-      } else if (t1->rfind("DEC-", 0) == 0 && t2->rfind("RA--", 0) == 0) {
+      } else if (t1->rfind("DEC-", 0) == 0 && t2->rfind("RA--", 0) == 0 && *v1 <= 90) {
         s.sky = SkyPosition{*v2, *v1, "WCS CRVAL", frame.value_or("")};
       }
     }
@@ -219,11 +219,14 @@ HeaderSummary summarize_header(const std::vector<Card>& all, int hdu, std::strin
   auto y = num(cards, "OBSGEO-Y");
   auto z = num(cards, "OBSGEO-Z");
   if (x && y && z && (*x != 0 || *y != 0 || *z != 0)) {
-    s.site = geodetic(*x, *y, *z);
+    Site g = geodetic(*x, *y, *z);
+    if (std::isfinite(g.latitude_deg) && std::isfinite(g.longitude_deg) && std::isfinite(*g.height_m)) {
+      s.site = g;
+    }
   } else {
     auto b = num(cards, "OBSGEO-B");
     auto l = num(cards, "OBSGEO-L");
-    if (b && l) {
+    if (b && l && *b >= -90 && *b <= 90) {
       s.site = Site{*b, *l, num(cards, "OBSGEO-H"), "OBSGEO-B/L/H"};
     } else {
       auto lat = angle(cards, "SITELAT", false);

@@ -231,6 +231,13 @@ Table build_table(const TableLayout& layout,
       if (i < v.size() && digit(v[i])) {
         read_uint(v, i, r);
       }
+      if (r > (std::int64_t{1} << 40)) {
+        sink("fits.tform", Severity::error, tf, key,
+             fmt::format("{} = '{}': the repeat count is too large", key, tf->text));
+        all_ok = false;
+        t.columns.push_back(col);
+        continue;
+      }
       char type = i < v.size() ? v[i] : 0;
       ++i;
       bool ok = type != 0 && std::string_view("LXBIJKAEDCMPQ").find(type) != std::string_view::npos;
@@ -284,7 +291,9 @@ Table build_table(const TableLayout& layout,
         }
         std::int64_t d = 0;
         ok = read_uint(s, k, d) && d >= 0;
-        prod = std::min<std::int64_t>(prod * d, std::int64_t{1} << 50);
+        if (__builtin_mul_overflow(prod, d, &prod) || prod > (std::int64_t{1} << 50)) {
+          prod = std::int64_t{1} << 50;
+        }
         while (k < s.size() && s[k] == ' ') {
           ++k;
         }
@@ -339,7 +348,12 @@ Table build_table(const TableLayout& layout,
                      sum));
     all_ok = false;
   }
-  std::int64_t main = layout.naxis1 * layout.naxis2;
+  std::int64_t main = 0;
+  if (__builtin_mul_overflow(layout.naxis1, layout.naxis2, &main) || main > (std::int64_t{1} << 62) ||
+      layout.pcount > (std::int64_t{1} << 62)) {
+    t.valid = false;
+    return t;
+  }
   t.theap = main;
   if (!layout.ascii) {
     if (const Card* th = lookup("THEAP"); th != nullptr && th->type == ValueType::integer) {
@@ -473,10 +487,14 @@ void TableScan::row(const unsigned char* r, std::int64_t index)
         count = static_cast<std::int64_t>(__builtin_bswap64(a));
         off = static_cast<std::int64_t>(__builtin_bswap64(b));
       }
-      std::int64_t bytes = c.elem_size == 0 ? (count + 7) / 8 : count * c.elem_size;
       if (count < 0 || off < 0) {
         bad(c, rownum, fmt::format("descriptor ({}, {}) is negative", count, off));
-      } else if (count > (std::int64_t{1} << 56) || off + bytes > m_table.heap_size) {
+        break;
+      }
+      std::int64_t bytes = count > (std::int64_t{1} << 56)
+                             ? std::int64_t{1} << 62
+                             : (c.elem_size == 0 ? (count + 7) / 8 : count * c.elem_size);
+      if (bytes > m_table.heap_size || off > m_table.heap_size - bytes) {
         bad(c, rownum,
             fmt::format("descriptor ({} elements at heap offset {}) runs past the heap ({} bytes)",
                         count, off, m_table.heap_size));
