@@ -9,6 +9,7 @@ packages=(
   # libraries (DESIGN.md "Real components")
   libcli11-dev libfmt-dev libyaml-cpp-dev libexpected-dev nlohmann-json3-dev
   libssl-dev libsqlite3-dev zlib1g-dev libcfitsio-dev libcurl4-openssl-dev
+  libvalijson-dev  # JSON Schema validation of records (header-only)
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
   util-linux procps time fitsverify hyperfine

@@ -76,6 +76,10 @@ constexpr Key k_config_key_table[] = {
   {"doi.password_file", Type::path, false},
   {"partners", Type::map, false},
   {"partners.*", Type::any, false},
+  {"catalogue", Type::map, false},
+  {"catalogue.project", Type::string, false},
+  {"catalogue.defaults", Type::any, false},
+  {"catalogue.collections", Type::any, false},
 };
 
 const char* type_name(Type t)
