@@ -24,18 +24,25 @@ namespace {
 
 constexpr char k_hex[] = "0123456789abcdef";
 
+// Hexadecimal digit values, -1 for any other byte.
+constexpr std::array<signed char, 256> k_hex_values = [] {
+  std::array<signed char, 256> t{};
+  for (auto& v : t) {
+    v = -1;
+  }
+  for (int c = 0; c < 10; ++c) {
+    t[static_cast<std::size_t>('0' + c)] = static_cast<signed char>(c);
+  }
+  for (int c = 0; c < 6; ++c) {
+    t[static_cast<std::size_t>('a' + c)] = static_cast<signed char>(10 + c);
+    t[static_cast<std::size_t>('A' + c)] = static_cast<signed char>(10 + c);
+  }
+  return t;
+}();
+
 int hex_value(char c)
 {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
+  return k_hex_values[static_cast<unsigned char>(c)];
 }
 
 struct FdCloser {

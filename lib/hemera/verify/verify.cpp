@@ -62,7 +62,30 @@ struct Scan {
 
 std::string rel_of(const fs::path& p, const fs::path& root)
 {
+  // Paths here are built from `root`: cut the prefix rather than compute.
+  const std::string& ps = p.native();
+  const std::string& rs = root.native();
+  if (ps.size() > rs.size() && ps.compare(0, rs.size(), rs) == 0 && ps[rs.size()] == '/') {
+    return ps.substr(rs.size() + 1);
+  }
   return p.lexically_relative(root).generic_string();
+}
+
+// Return the type of a directory entry without following a symbolic link,
+// from the type the directory listing gave when it gave one (no stat).
+fs::file_type entry_type(const fs::directory_entry& e)
+{
+  std::error_code ec;
+  if (e.is_symlink(ec)) {
+    return fs::file_type::symlink;
+  }
+  if (e.is_directory(ec)) {
+    return fs::file_type::directory;
+  }
+  if (e.is_regular_file(ec)) {
+    return fs::file_type::regular;
+  }
+  return e.symlink_status(ec).type();
 }
 
 Problem make_problem(std::string rule, validate::Severity sev, std::string file,
@@ -152,8 +175,7 @@ Result<Scan> scan_tree(const fs::path& root, std::int64_t now)
       std::sort(entries.begin(), entries.end());
       for (const auto& e : entries) {
         std::string name = e.path().filename().string();
-        auto st = e.symlink_status(ec);
-        if (st.type() == fs::file_type::directory) {
+        if (entry_type(e) == fs::file_type::directory) {
           if (it.depth >= 1 && is_uuid_name(name)) {
             out.datasets.push_back(DatasetDir{rel_of(e.path(), root), name, rel_of(it.dir, root)});
           } else if (it.depth < 3) {
@@ -252,11 +274,11 @@ struct Walker {
         inv.problems.push_back(std::move(p));
         break;
       }
-      auto st = it->symlink_status(ec);
-      if (st.type() == fs::file_type::directory) {
+      auto type = entry_type(*it);
+      if (type == fs::file_type::directory) {
         continue;
       }
-      out.emplace_back(it->path().lexically_relative(dir).generic_string(), st);
+      out.emplace_back(rel_of(it->path(), dir), fs::file_status(type));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
@@ -462,9 +484,9 @@ struct Walker {
     std::map<int, fs::path> versions;
     for (const auto& e : entries) {
       std::string name = e.path().filename().string();
-      auto st = e.symlink_status(ec);
-      bool is_dir = st.type() == fs::file_type::directory;
-      bool is_file = st.type() == fs::file_type::regular;
+      auto type = entry_type(e);
+      bool is_dir = type == fs::file_type::directory;
+      bool is_file = type == fs::file_type::regular;
       if (name == k_record_file && is_file) {
         has_current = true;
       } else if (name == k_record_dir && is_dir) {
@@ -479,7 +501,7 @@ struct Walker {
         for (const auto& r : ri) {
           std::string rname = r.path().filename().string();
           int n = revision_number(rname);
-          if (n > 0 && r.symlink_status(ec).type() == fs::file_type::regular && revisions.count(n) == 0) {
+          if (n > 0 && entry_type(r) == fs::file_type::regular && revisions.count(n) == 0) {
             revisions[n] = rname;
           } else {
             inv.problems.push_back(problem("fixity.unexpected", rel_of(r.path(), root),
@@ -625,11 +647,17 @@ class Recorder {
                               "INSERT INTO temp.verify_batch(path, size, status, detail) "
                               "VALUES {values}",
                               4, {}, m_rows));
+      // Driven by the batch: each row found through the primary key (an
+      // UPDATE … FROM would scan the site's rows once per batch).
       HEMERA_TRY(m_db.exec(
-        "UPDATE fixity SET checked_at = ?1, status = b.status, detail = b.detail, "
-        "verified_at = CASE WHEN b.status = 'ok' THEN ?1 ELSE fixity.verified_at END, "
-        "size = CASE WHEN b.status = 'ok' THEN b.size ELSE fixity.size END "
-        "FROM temp.verify_batch AS b WHERE fixity.site = ?2 AND fixity.path = b.path",
+        "UPDATE fixity SET checked_at = ?1, "
+        "status = (SELECT b.status FROM temp.verify_batch b WHERE b.path = fixity.path), "
+        "detail = (SELECT b.detail FROM temp.verify_batch b WHERE b.path = fixity.path), "
+        "verified_at = CASE WHEN (SELECT b.status FROM temp.verify_batch b "
+        "  WHERE b.path = fixity.path) = 'ok' THEN ?1 ELSE verified_at END, "
+        "size = coalesce((SELECT b.size FROM temp.verify_batch b WHERE b.path = fixity.path "
+        "  AND b.status = 'ok'), size) "
+        "WHERE site = ?2 AND path IN (SELECT path FROM temp.verify_batch)",
         {m_now, m_site}));
       HEMERA_TRY(m_db.exec("DELETE FROM temp.verify_batch"));
       return {};
