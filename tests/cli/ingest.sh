@@ -88,6 +88,11 @@ check_json
 [[ $(j 'd["findings"][0]["format"]') == nasa-ames ]] || fail "finding format"
 cp o3_20210618_kiruna.na r/fake.fits
 expect_exit 65 hemera-ingest --root "$A" --collection x --form formx.yaml r/fake.fits
+# A FITS file whose data changed after DATASUM was written.
+cp pilot_crab_20220712.fits r/changed.fits
+printf '\x42' | dd of=r/changed.fits bs=1 seek=4000 conv=notrunc 2>/dev/null
+expect_exit 65 hemera-ingest --root "$A" --collection x --form formx.yaml r/changed.fits
+expect_err "[fits.datasum]"
 printf 'caf\xc3\xa9\n' >r/gps.txt
 expect_exit 65 hemera-ingest --root "$A" --collection x --form formx.yaml o3_20210618_kiruna.na r/gps.txt
 expect_err "[auxiliary.printable]"
