@@ -122,6 +122,8 @@ int main(int argc, char** argv)
       config_bool(ctx.config, "validation.strict_monotonic", profile.strict_monotonic);
     profile.rdate_after_date =
       config_bool(ctx.config, "validation.rdate_after_date", profile.rdate_after_date);
+    profile.fits_decompress =
+      config_bool(ctx.config, "validation.fits_decompress", profile.fits_decompress);
     auto format = format_name == "auto" ? validate::Format::unknown
                                         : validate::format_from_name(format_name);
 
@@ -177,7 +179,8 @@ int main(int argc, char** argv)
     nlohmann::json doc = {{"profile", profile.name},
                           {"warnings_as_errors", profile.warnings_as_errors},
                           {"policies", {{"strict_monotonic", profile.strict_monotonic},
-                                        {"rdate_after_date", profile.rdate_after_date}}},
+                                        {"rdate_after_date", profile.rdate_after_date},
+                                        {"fits_decompress", profile.fits_decompress}}},
                           {"files", out_files}};
     if (volumes) {
       if (volume_paths.size() != files.size()) {

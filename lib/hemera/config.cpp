@@ -68,6 +68,7 @@ constexpr Key k_config_key_table[] = {
   {"validation", Type::map, false},
   {"validation.strict_monotonic", Type::boolean, false},
   {"validation.rdate_after_date", Type::boolean, false},
+  {"validation.fits_decompress", Type::boolean, false},
   {"doi", Type::map, false},
   {"doi.prefix", Type::string, false},
   {"doi.publisher", Type::string, false},
@@ -332,6 +333,7 @@ Config Config::defaults()
   c.set("verification.period", "30d", "default");
   c.set("validation.strict_monotonic", true, "default");
   c.set("validation.rdate_after_date", true, "default");
+  c.set("validation.fits_decompress", false, "default");
   c.set("catalogue_url", "https://catalogue.example.org", "default");
   c.set("public_url", "https://catalogue.example.org", "default");
   c.set("download_url", "ftps://ftp.example.org/hemera", "default");

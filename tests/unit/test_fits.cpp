@@ -736,8 +736,13 @@ TEST_SUITE("fits::validate")
       std::string junk(2000, '\xFF');
       io.write(junk.data(), static_cast<std::streamsize>(junk.size()));
     }
-    auto r = check(path);
-    auto l = lines(r);
+    // Off by default (fitsverify does not decompress either); on by policy.
+    CHECK(joined(check(path)) == "");
+    auto profile = validate::Profile::strict();
+    profile.fits_decompress = true;
+    auto rr = fits::validate(path, profile);
+    REQUIRE(rr);
+    auto l = lines(*rr);
     REQUIRE(l.size() == 1);
     CHECK(l[0].find("rice.fits: HDU 2: error: the compressed image does not decompress (cfitsio): "
                     "pixels ") == 0);

@@ -222,7 +222,7 @@ class Validator {
  public:
   Validator(const std::filesystem::path& path, const validate::Profile& profile,
             const Options& options)
-    : m_path(path), m_name(path.filename().string()), m_options(options),
+    : m_path(path), m_name(path.filename().string()), m_options(options), m_profile(profile),
       m_collector(path.string(), "fits", profile)
   {
   }
@@ -280,6 +280,7 @@ class Validator {
   std::filesystem::path m_path;
   std::string m_name;
   Options m_options;
+  const validate::Profile& m_profile;
   validate::Collector m_collector;
   int m_fd = -1;
   std::uint64_t m_size = 0;
@@ -1252,6 +1253,7 @@ Result<Report> Validator::run()
       last = false;
     }
     if (h.compressed_image && m_options.check_data && m_options.decompress &&
+        m_profile.fits_decompress &&
         !m_collector.has_errors()) {
       auto bad = decompress_tiles(m_path, h.number);
       if (!bad) {

@@ -17,7 +17,7 @@ namespace hemera::fits {
 struct Options {
   bool check_data = true;  // read data units (checksums, fill, table contents)
   std::size_t buffer_size = std::size_t{1} << 20;  // bytes per read of a data unit
-  bool decompress = true;  // decompress tile-compressed images with cfitsio
+  bool decompress = true;  // allow Profile::fits_decompress to load cfitsio
 };
 
 // The outcome of validating one FITS file.

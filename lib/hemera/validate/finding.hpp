@@ -46,6 +46,7 @@ struct Profile {
   // Policies settled by configuration (NASA Ames ambiguities).
   bool strict_monotonic = true;     // D2: a repeated mark is an error
   bool rdate_after_date = true;     // H6: RDATE >= DATE enforced
+  bool fits_decompress = false;     // decompress tile-compressed FITS images (cfitsio)
   std::size_t max_findings = 1000;  // stop reporting after this many per file
 
   // Return the strict profile (the archive's gate).
