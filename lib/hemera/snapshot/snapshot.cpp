@@ -47,6 +47,64 @@ void crash_point(const char* name)
   }
 }
 
+// Copy `src` to the new file `dst` (mode `mode`), hashing the bytes in the
+// same pass, without fsync: a snapshot or a restore syncs its file system
+// once before the rename that makes it visible.
+Result<checksum::FileHash> copy_hash(const fs::path& src, const fs::path& dst, unsigned mode)
+{
+  struct Fd {
+    int fd;
+    ~Fd()
+    {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+  };
+  Fd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (in.fd < 0) {
+    return tl::unexpected(errno_error(errno, "cannot open", src.string()));
+  }
+  ::posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  Fd out{::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
+  if (out.fd < 0) {
+    return tl::unexpected(errno_error(errno, "cannot create", dst.string()));
+  }
+  thread_local std::vector<char> buf(checksum::k_read_size);
+  checksum::Sha256 h;
+  checksum::FileHash result;
+  for (;;) {
+    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return tl::unexpected(errno_error(errno, "cannot read", src.string()));
+    }
+    if (n == 0) {
+      break;
+    }
+    h.update(buf.data(), static_cast<std::size_t>(n));
+    result.size += static_cast<std::uint64_t>(n);
+    std::size_t off = 0;
+    while (off < static_cast<std::size_t>(n)) {
+      ssize_t w = ::write(out.fd, buf.data() + off, static_cast<std::size_t>(n) - off);
+      if (w < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return tl::unexpected(errno_error(errno, "cannot write", dst.string()));
+      }
+      off += static_cast<std::size_t>(w);
+    }
+  }
+  if (::fchmod(out.fd, mode) != 0) {
+    return tl::unexpected(errno_error(errno, "cannot set mode", dst.string()));
+  }
+  result.digest = h.finish();
+  return result;
+}
+
 bool lstat_path(const fs::path& p, struct stat& st)
 {
   return ::lstat(p.c_str(), &st) == 0;
@@ -331,7 +389,7 @@ class Copier {
         }
       }
     }
-    auto copied = checksum::copy_and_hash(src, dst, st.st_mode & 07777);
+    auto copied = copy_hash(src, dst, st.st_mode & 07777);
     if (!copied) {
       if (copied.error().code == Errc::no_input) {
         --m_report.files;
@@ -852,7 +910,7 @@ Result<CreateReport> create(archive::Archive& archive, const CreateOptions& opti
     if (lstat_path(*options.config_file, cst) && S_ISREG(cst.st_mode)) {
       HEMERA_TRY(make_dir(partial / k_config_dir));
       fs::path dst = partial / k_config_dir / k_config_name;
-      auto h = HEMERA_TRY(checksum::copy_and_hash(*options.config_file, dst, 0600));
+      auto h = HEMERA_TRY(copy_hash(*options.config_file, dst, 0600));
       copier.hashes()[std::string(k_config_dir) + "/" + k_config_name] = h.digest;
       config = true;
     }
@@ -1102,7 +1160,7 @@ Result<RestoreReport> restore(const fs::path& store, const std::string& name, co
       return tl::unexpected(errno_error(errno, "cannot stat", src.string()));
     }
     fs::path dst = partial / arel;
-    auto h = HEMERA_TRY(checksum::copy_and_hash(src, dst, st.st_mode & 07777));
+    auto h = HEMERA_TRY(copy_hash(src, dst, st.st_mode & 07777));
     HEMERA_TRY(set_times(dst, st));
     ++report.files;
     report.bytes += h.size;
@@ -1120,7 +1178,7 @@ Result<RestoreReport> restore(const fs::path& store, const std::string& name, co
   struct stat cst {};
   if (lstat_path(cfg, cst)) {
     HEMERA_TRY(make_dir(partial / ".hemera"));
-    HEMERA_TRY(checksum::copy_and_hash(cfg, partial / ".hemera/restored-config.yaml", 0600));
+    HEMERA_TRY(copy_hash(cfg, partial / ".hemera/restored-config.yaml", 0600));
     report.config = true;
   }
   std::reverse(dirs.begin(), dirs.end());
