@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -775,40 +776,77 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   }
 
   Inventory inv;
-  std::optional<RecordHashes> hashes = options.record_hashes;
+  // Datasets are read in parallel, each into its own part, merged in order.
+  auto hashes = std::make_shared<const std::optional<RecordHashes>>(options.record_hashes);
   bool refreshed = false;
-  Walker walker{root, hashes, now, inv};
-  for (const auto& d : selected) {
-    // A commit in progress holds the dataset's lock from the rename of its
-    // version to its journal event: wait for it, so the tree and the journal agree.
-    std::optional<util::FileLock> dataset_lock;
-    if (options.lock_dataset) {
-      dataset_lock = HEMERA_TRY(options.lock_dataset(d.uuid));
-    }
-    Inventory before{{}, {}, inv.versions, inv.listed, inv.tag_files, inv.tag_bytes};
-    std::size_t entries_before = inv.entries.size();
-    std::size_t problems_before = inv.problems.size();
-    walker.dataset(d);
-    bool record_problem = std::any_of(
-      inv.problems.begin() + static_cast<std::ptrdiff_t>(problems_before), inv.problems.end(),
-      [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
-    if (record_problem && options.refresh_journal && !refreshed) {
-      // The journal was read before this dataset was walked: a commit may
-      // have completed meanwhile. Read it again once and walk the dataset again.
-      refreshed = true;
-      auto fresh = options.refresh_journal();
-      if (fresh) {
-        hashes = std::move(*fresh);
-        inv.entries.resize(entries_before);
-        inv.problems.resize(problems_before);
-        inv.versions = before.versions;
-        inv.listed = before.listed;
-        inv.tag_files = before.tag_files;
-        inv.tag_bytes = before.tag_bytes;
-        walker.dataset(d);
+  std::mutex hashes_mutex;
+  std::vector<Inventory> parts(selected.size());
+  std::vector<std::optional<Error>> part_errors(selected.size());
+  std::atomic<bool> walk_failed{false};
+  checksum::parallel_for(
+    selected.size(), options.jobs,
+    [&](std::size_t i) {
+      const DatasetDir& d = selected[i];
+      // A commit in progress holds the dataset's lock from the rename of its
+      // version to its journal event: wait for it, so tree and journal agree.
+      std::optional<util::FileLock> dataset_lock;
+      if (options.lock_dataset) {
+        auto l = options.lock_dataset(d.uuid);
+        if (!l) {
+          part_errors[i] = l.error();
+          walk_failed = true;
+          return;
+        }
+        dataset_lock = std::move(*l);
       }
+      std::shared_ptr<const std::optional<RecordHashes>> mine;
+      {
+        std::lock_guard<std::mutex> guard(hashes_mutex);
+        mine = hashes;
+      }
+      Walker walker{root, *mine, now, parts[i]};
+      walker.dataset(d);
+      bool record_problem = std::any_of(
+        parts[i].problems.begin(), parts[i].problems.end(),
+        [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
+      if (!record_problem || !options.refresh_journal) {
+        return;
+      }
+      // The journal was read before this dataset was walked: a commit may have
+      // completed meanwhile. Read it again (once per run) and walk it again.
+      {
+        std::lock_guard<std::mutex> guard(hashes_mutex);
+        if (!refreshed) {
+          refreshed = true;
+          if (auto fresh = options.refresh_journal()) {
+            hashes = std::make_shared<const std::optional<RecordHashes>>(std::move(*fresh));
+          }
+        }
+        if (hashes == mine) {
+          return;
+        }
+        mine = hashes;
+      }
+      parts[i] = Inventory{};
+      Walker again{root, *mine, now, parts[i]};
+      again.dataset(d);
+    },
+    [&] { return walk_failed.load(); });
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (part_errors[i]) {
+      return tl::unexpected(*part_errors[i]);
     }
+    Inventory& part = parts[i];
+    inv.entries.insert(inv.entries.end(), std::make_move_iterator(part.entries.begin()),
+                       std::make_move_iterator(part.entries.end()));
+    inv.problems.insert(inv.problems.end(), std::make_move_iterator(part.problems.begin()),
+                        std::make_move_iterator(part.problems.end()));
+    inv.versions += part.versions;
+    inv.listed += part.listed;
+    inv.tag_files += part.tag_files;
+    inv.tag_bytes += part.tag_bytes;
   }
+  parts.clear();
   if (whole) {
     inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());
     for (const auto& [uuid, path] : options.journaled_datasets) {
