@@ -18,7 +18,8 @@ done
 # Runs from the prefix without ldconfig or LD_LIBRARY_PATH (RPATH $ORIGIN/../lib).
 expect_exit 0 env -u LD_LIBRARY_PATH "$prefix/bin/hemera-uuid" legacy --namespace dns python.org
 expect_out 886313e1-3b8a-5372-9b90-0c9aee199e5d
-ldd "$prefix/bin/hemera-uuid" | grep -q "$prefix" || fail "installed tool does not use the installed library"
+libs=$(ldd "$prefix/bin/hemera-uuid")
+grep -qF "$prefix" <<<"$libs" || fail "installed tool does not use the installed library"
 # Light tools stay light: hemera-uuid does not pull cfitsio or libcurl.
-ldd "$prefix/bin/hemera-uuid" | grep -Eq 'cfitsio|libcurl' && fail "hemera-uuid links heavy libraries"
+grep -Eq 'cfitsio|libcurl' <<<"$libs" && fail "hemera-uuid links heavy libraries"
 pass "install"
