@@ -13,6 +13,8 @@ packages=(
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
   util-linux procps time fitsverify hyperfine
+  # replication tests and benchmarks: real FTP/FTPS and SFTP servers, peer tools
+  vsftpd openssh-server openssh-client openssl lftp rclone
   rsync  # bench/snapshot compares hemera-snapshot with rsync --link-dest
   # interoperability: XML (libxml2), the CSW server (cpp-httplib), XSD checks, harvesting clients
   libxml2-dev libxml2-utils libcpp-httplib-dev python3-lxml python3-owslib gdal-bin
@@ -30,4 +32,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all packages present"
+fi
+
+# The S3 replication tests need moto's S3 server (not a Debian package).
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "install-deps: *** moto_server is MISSING: the S3 replication tests will FAIL." >&2
+  echo "install-deps: *** install it with:  python3 -m pip install 'moto[server]'  (moto 5.x)" >&2
 fi

@@ -19,6 +19,7 @@
 #include <hemera/cli/progress.hpp>
 #include <hemera/cli/tool.hpp>
 #include <hemera/log.hpp>
+#include <hemera/replicate/replicate.hpp>
 #include <hemera/verify/verify.hpp>
 
 using namespace hemera;
@@ -114,6 +115,9 @@ int main(int argc, char** argv)
                "Acknowledge the open problems (of --dataset, or all) so they are not re-sent; "
                "privileged and audited");
   app.add_flag("--no-alert", no_alert, "Do not send alerts for this run");
+  std::string target;
+  app.add_option("--target", target,
+                 "Verify the copy at this replication target instead of the local archive");
 
   tool.example("hemera-verify -q --budget 2h",
                "Nightly cron run: verify for two hours, oldest-verified files first; silent when "
@@ -189,7 +193,8 @@ int main(int argc, char** argv)
         }
       };
     }
-    auto report = HEMERA_TRY(verify::run(archive, opts));
+    auto report = target.empty() ? HEMERA_TRY(verify::run(archive, opts))
+                                 : HEMERA_TRY(replicate::verify_target(archive, ctx.config, target, opts));
     bar.reset();
     int code = report.exit_code();
 

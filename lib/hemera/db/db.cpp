@@ -102,6 +102,29 @@ CREATE TABLE journal (
 );
 CREATE INDEX journal_dataset ON journal(dataset, seq);
 )sql",
+  // 4: replication state per target (hemera-replicate).
+  R"sql(
+CREATE TABLE replication_acks (
+  target TEXT NOT NULL,
+  seq    INTEGER NOT NULL,
+  time   TEXT NOT NULL,
+  PRIMARY KEY (target, seq)
+);
+CREATE TABLE replication_files (
+  target TEXT NOT NULL,
+  key    TEXT NOT NULL,
+  size   INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  time   TEXT NOT NULL,
+  PRIMARY KEY (target, key)
+);
+CREATE TABLE replication_runs (
+  target  TEXT NOT NULL,
+  time    TEXT NOT NULL,
+  ok      INTEGER NOT NULL,
+  message TEXT NOT NULL
+);
+)sql",
 };
 
 class Statement {

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <hemera/replicate/curl_util.hpp>
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+namespace hemera::replicate::detail {
+
+void global_init()
+{
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+Easy::Easy()
+{
+  global_init();
+  m_curl = curl_easy_init();
+}
+
+Easy::~Easy()
+{
+  if (m_curl != nullptr) {
+    curl_easy_cleanup(m_curl);
+  }
+}
+
+CURL* Easy::fresh()
+{
+  curl_easy_reset(m_curl);
+  return m_curl;
+}
+
+Slist::~Slist()
+{
+  if (m_list != nullptr) {
+    curl_slist_free_all(m_list);
+  }
+}
+
+void Slist::add(const std::string& s)
+{
+  m_list = curl_slist_append(m_list, s.c_str());
+}
+
+std::size_t upload_read(char* buffer, std::size_t size, std::size_t count, void* user)
+{
+  auto* src = static_cast<UploadSource*>(user);
+  std::size_t n = std::fread(buffer, 1, size * count, src->file);
+  if (n == 0 && std::ferror(src->file) != 0) {
+    src->read_error = true;
+    return CURL_READFUNC_ABORT;
+  }
+  src->hasher.update(buffer, n);
+  src->sent += n;
+  return n;
+}
+
+std::size_t download_write(char* buffer, std::size_t size, std::size_t count, void* user)
+{
+  auto* sink = static_cast<DownloadSink*>(user);
+  std::size_t n = size * count;
+  sink->hasher.update(buffer, n);
+  sink->received += n;
+  if (sink->file != nullptr && std::fwrite(buffer, 1, n, sink->file) != n) {
+    sink->write_error = true;
+    return 0;
+  }
+  return n;
+}
+
+std::size_t string_write(char* buffer, std::size_t size, std::size_t count, void* user)
+{
+  auto* s = static_cast<std::string*>(user);
+  s->append(buffer, size * count);
+  return size * count;
+}
+
+Error curl_error(CURLcode code, const char* errbuf, const std::string& what,
+                 const std::string& where)
+{
+  std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
+  Errc c = Errc::temp_fail;
+  switch (code) {
+    case CURLE_LOGIN_DENIED:
+    case CURLE_AUTH_ERROR:
+      c = Errc::config;
+      detail = "credentials rejected: " + detail;
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      c = Errc::unavailable;
+      break;
+    case CURLE_REMOTE_FILE_NOT_FOUND:
+      c = Errc::no_input;
+      break;
+    case CURLE_REMOTE_ACCESS_DENIED:
+    case CURLE_QUOTE_ERROR:
+    case CURLE_UPLOAD_FAILED:
+      c = Errc::io;
+      break;
+    case CURLE_REMOTE_DISK_FULL:
+      c = Errc::io;
+      break;
+    default:
+      c = Errc::temp_fail;
+      break;
+  }
+  return Error{c, fmt::format("{}: {}", what, detail), where, {}, {}};
+}
+
+Errc http_errc(long status)
+{
+  if (status == 401 || status == 403) {
+    return Errc::config;
+  }
+  if (status == 404) {
+    return Errc::no_input;
+  }
+  if (status == 408 || status == 429 || status >= 500) {
+    return Errc::temp_fail;
+  }
+  return Errc::unavailable;
+}
+
+std::string url_path_escape(const std::string& s)
+{
+  static const char* k_hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+        ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out.push_back('%');
+      out.push_back(k_hex[ch >> 4]);
+      out.push_back(k_hex[ch & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace hemera::replicate::detail

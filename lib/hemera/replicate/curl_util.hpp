@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers shared by the libcurl targets: one easy handle per target (so
+// connections are reused), streaming readers and writers that hash, and the
+// mapping of libcurl results to error classes.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <curl/curl.h>
+
+#include <hemera/checksum.hpp>
+#include <hemera/error.hpp>
+
+namespace hemera::replicate::detail {
+
+// Initialise libcurl once for the process.
+void global_init();
+
+// An easy handle, reset before each operation (live connections are kept).
+class Easy {
+ public:
+  Easy();
+  Easy(const Easy&) = delete;
+  Easy& operator=(const Easy&) = delete;
+  ~Easy();
+
+  // Reset the options and return the handle.
+  CURL* fresh();
+  // Return the handle.
+  CURL* get() { return m_curl; }
+
+ private:
+  CURL* m_curl = nullptr;
+};
+
+// A curl_slist owned by value.
+class Slist {
+ public:
+  Slist() = default;
+  Slist(const Slist&) = delete;
+  Slist& operator=(const Slist&) = delete;
+  ~Slist();
+  // Append one string.
+  void add(const std::string& s);
+  // Return the list (nullptr when empty).
+  curl_slist* get() { return m_list; }
+
+ private:
+  curl_slist* m_list = nullptr;
+};
+
+// Reads a local file for an upload, hashing each byte in the same pass.
+struct UploadSource {
+  std::FILE* file = nullptr;
+  checksum::Sha256 hasher;
+  std::uint64_t sent = 0;
+  bool read_error = false;
+};
+
+// CURLOPT_READFUNCTION for UploadSource.
+std::size_t upload_read(char* buffer, std::size_t size, std::size_t count, void* user);
+
+// Receives a download, hashing it and writing it to `file` when set.
+struct DownloadSink {
+  std::FILE* file = nullptr;
+  checksum::Sha256 hasher;
+  std::uint64_t received = 0;
+  bool write_error = false;
+};
+
+// CURLOPT_WRITEFUNCTION for DownloadSink.
+std::size_t download_write(char* buffer, std::size_t size, std::size_t count, void* user);
+
+// CURLOPT_WRITEFUNCTION appending to a std::string (listings, small replies).
+std::size_t string_write(char* buffer, std::size_t size, std::size_t count, void* user);
+
+// Return the error class and message for a libcurl result; `what` names the
+// operation and `where` the redacted remote location.
+Error curl_error(CURLcode code, const char* errbuf, const std::string& what,
+                 const std::string& where);
+
+// Return the error class of an HTTP status (401/403 → config, 404 → no_input,
+// 408/429/5xx → temp_fail, other → unavailable).
+Errc http_errc(long status);
+
+// Return `s` with each byte outside [A-Za-z0-9-._~/] percent-encoded.
+std::string url_path_escape(const std::string& s);
+
+}  // namespace hemera::replicate::detail

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: Apache-2.0
+// FTP, explicit FTPS (AUTH TLS) and SFTP targets through libcurl. Uploads go
+// to a temporary name under .hemera-tmp/ and are renamed into place with
+// quote commands on absolute paths (RNFR/RNTO; SFTP rm + rename, since an
+// SFTP v3 rename does not overwrite).
+#include <hemera/replicate/backends.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <hemera/replicate/curl_util.hpp>
+
+namespace hemera::replicate {
+
+namespace {
+
+using detail::Easy;
+using detail::Slist;
+
+struct Endpoint {
+  std::string host;  // as written (may hold a port)
+  std::string hostname;
+  std::string path;  // base path, without leading or trailing '/'
+};
+
+Endpoint parse_rest(const std::string& rest)
+{
+  Endpoint e;
+  auto slash = rest.find('/');
+  e.host = rest.substr(0, slash);
+  if (auto at = e.host.rfind('@'); at != std::string::npos) {
+    e.host = e.host.substr(at + 1);
+  }
+  e.hostname = e.host;
+  if (!e.hostname.empty() && e.hostname[0] == '[') {
+    e.hostname = e.hostname.substr(0, e.hostname.find(']') + 1);
+  } else if (auto colon = e.hostname.find(':'); colon != std::string::npos) {
+    e.hostname = e.hostname.substr(0, colon);
+  }
+  if (slash != std::string::npos) {
+    e.path = rest.substr(slash + 1);
+  }
+  while (!e.path.empty() && e.path.back() == '/') {
+    e.path.pop_back();
+  }
+  return e;
+}
+
+std::size_t discard(char* /*buffer*/, std::size_t size, std::size_t count, void* /*user*/)
+{
+  return size * count;
+}
+
+std::string parent_of(const std::string& p)
+{
+  auto s = p.find_last_of('/');
+  return s == std::string::npos ? std::string() : p.substr(0, s);
+}
+
+class CurlTarget final : public Target {
+ public:
+  CurlTarget(const TargetConfig& config, std::string scheme, Endpoint endpoint)
+    : m_config(config), m_scheme(std::move(scheme)), m_ep(std::move(endpoint))
+  {
+    m_sftp = m_scheme == "sftp";
+    if (m_sftp) {
+      m_abs_base = "/" + m_ep.path;
+    }
+  }
+
+  Result<checksum::FileHash> put_temp(const std::string& key, const fs::path& source,
+                                      const checksum::Digest& /*expected*/) override
+  {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(source.c_str(), "rb"), &std::fclose);
+    if (!f) {
+      return tl::unexpected(errno_error(errno, "open", source.string()));
+    }
+    std::error_code ec;
+    auto size = fs::file_size(source, ec);
+    detail::UploadSource src;
+    src.file = f.get();
+    CURL* c = setup(url_of(key));
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, &detail::upload_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &src);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
+    curl_easy_setopt(c, CURLOPT_NEW_FILE_PERMS, 0644L);
+    curl_easy_setopt(c, CURLOPT_NEW_DIRECTORY_PERMS, 0755L);
+    if (m_config.bwlimit > 0) {
+      curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(m_config.bwlimit));
+    }
+    auto rc = curl_easy_perform(c);
+    if (src.read_error) {
+      return fail(Errc::io, "read error while uploading", source.string());
+    }
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "upload", where(key)));
+    }
+    capture_entry();
+    return checksum::FileHash{src.sent, src.hasher.finish()};
+  }
+
+  Result<void> rename(const std::string& from, const std::string& to) override
+  {
+    HEMERA_TRY(ensure_entry());
+    Slist q;
+    auto dir = parent_of(to);
+    std::vector<std::string> missing;
+    for (auto d = dir; !d.empty() && m_dirs.count(d) == 0; d = parent_of(d)) {
+      missing.push_back(d);
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      q.add(std::string(m_sftp ? "*mkdir " : "*MKD ") + abs(*it));
+    }
+    if (m_sftp) {
+      q.add("*rm " + abs(to));
+      q.add("rename " + abs(from) + " " + abs(to));
+    } else {
+      q.add("RNFR " + abs(from));
+      q.add("RNTO " + abs(to));
+    }
+    HEMERA_TRY(quote(q, "rename", to));
+    for (const auto& d : missing) {
+      m_dirs.insert(d);
+    }
+    return {};
+  }
+
+  Result<std::optional<RemoteStat>> stat(const std::string& key) override
+  {
+    CURL* c = setup(url_of(key));
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    auto rc = curl_easy_perform(c);
+    if (rc == CURLE_REMOTE_FILE_NOT_FOUND || rc == CURLE_FTP_COULDNT_RETR_FILE ||
+        (rc == CURLE_REMOTE_ACCESS_DENIED && !m_sftp)) {
+      return std::optional<RemoteStat>{};
+    }
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "stat", where(key)));
+    }
+    capture_entry();
+    curl_off_t len = -1;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    if (len < 0) {
+      return std::optional<RemoteStat>{};
+    }
+    return std::optional<RemoteStat>{RemoteStat{static_cast<std::uint64_t>(len)}};
+  }
+
+  Result<std::optional<checksum::Digest>> remote_hash(const std::string& /*key*/) override
+  {
+    return std::optional<checksum::Digest>{};
+  }
+
+  Result<checksum::FileHash> read_hash(const std::string& key) override
+  {
+    return download(key, nullptr);
+  }
+
+  Result<checksum::FileHash> get(const std::string& key, const fs::path& dest) override
+  {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(dest.c_str(), "wb"), &std::fclose);
+    if (!f) {
+      return tl::unexpected(errno_error(errno, "create", dest.string()));
+    }
+    auto r = HEMERA_TRY(download(key, f.get()));
+    if (std::fflush(f.get()) != 0 || ::fsync(fileno(f.get())) != 0) {
+      return tl::unexpected(errno_error(errno, "write", dest.string()));
+    }
+    return r;
+  }
+
+  Result<void> remove(const std::string& key) override
+  {
+    HEMERA_TRY(ensure_entry());
+    Slist q;
+    q.add(std::string(m_sftp ? "*rm " : "*DELE ") + abs(key));
+    return quote(q, "remove", key);
+  }
+
+  Result<std::vector<std::string>> list_temp() override
+  {
+    std::string body;
+    CURL* c = setup(url_of(k_temp_prefix));
+    curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::string_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    auto rc = curl_easy_perform(c);
+    std::vector<std::string> out;
+    if (rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND ||
+        rc == CURLE_FTP_COULDNT_RETR_FILE) {
+      return out;
+    }
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "list", where(k_temp_prefix)));
+    }
+    capture_entry();
+    std::size_t pos = 0;
+    while (pos < body.size()) {
+      auto nl = body.find('\n', pos);
+      auto line = body.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      pos = nl == std::string::npos ? body.size() : nl + 1;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+        line.pop_back();
+      }
+      auto s = line.find_last_of('/');
+      if (s != std::string::npos) {
+        line = line.substr(s + 1);
+      }
+      if (!line.empty() && line != "." && line != "..") {
+        out.push_back(line);
+      }
+    }
+    return out;
+  }
+
+  [[nodiscard]] Properties properties() const override
+  {
+    return {m_scheme, !m_sftp, false, true};
+  }
+
+ private:
+  std::string url_of(const std::string& key) const
+  {
+    std::string p = m_ep.path.empty() ? key : m_ep.path + "/" + key;
+    std::string scheme = m_scheme == "ftps" ? "ftp" : m_scheme;
+    if (m_sftp) {
+      return fmt::format("sftp://{}/{}", m_ep.host, detail::url_path_escape(p));
+    }
+    return fmt::format("{}://{}/{}", scheme, m_ep.host, detail::url_path_escape(p));
+  }
+
+  std::string where(const std::string& key) const
+  {
+    return fmt::format("{}:{}", m_config.name, key);
+  }
+
+  // Absolute remote path of `key` (for quote commands).
+  std::string abs(const std::string& key) const
+  {
+    std::string base = m_abs_base;
+    if (!base.empty() && base.back() != '/') {
+      base.push_back('/');
+    }
+    return base + key;
+  }
+
+  CURL* setup(const std::string& url)
+  {
+    CURL* c = m_easy.fresh();
+    m_err[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, m_err);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(m_config.timeout.count()));
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_config.timeout.count()));
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "ftp,sftp");
+    // Replies to NOBODY requests ("Content-Length: …") must not reach stdout.
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &discard);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &discard);
+    if (!m_config.user.empty()) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, m_config.user.c_str());
+    }
+    if (!m_config.password.empty()) {
+      curl_easy_setopt(c, CURLOPT_PASSWORD, m_config.password.c_str());
+    }
+    if (m_sftp) {
+      long auth = CURLSSH_AUTH_PUBLICKEY;
+      if (!m_config.password.empty()) {
+        auth |= CURLSSH_AUTH_PASSWORD;
+      }
+      curl_easy_setopt(c, CURLOPT_SSH_AUTH_TYPES, auth);
+      if (!m_config.key_file.empty()) {
+        curl_easy_setopt(c, CURLOPT_SSH_PRIVATE_KEYFILE, m_config.key_file.c_str());
+      }
+      if (!m_host_key.empty()) {
+        curl_easy_setopt(c, CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, m_host_key.c_str());
+      }
+      if (!m_config.known_hosts.empty()) {
+        curl_easy_setopt(c, CURLOPT_SSH_KNOWNHOSTS, m_config.known_hosts.c_str());
+      }
+    } else {
+      curl_easy_setopt(c, CURLOPT_FTP_USE_EPSV, 1L);
+      if (m_scheme == "ftps") {
+        curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (!m_config.ca_file.empty()) {
+          curl_easy_setopt(c, CURLOPT_CAINFO, m_config.ca_file.c_str());
+        }
+      }
+    }
+    return c;
+  }
+
+  void capture_entry()
+  {
+    if (m_sftp || !m_abs_base.empty()) {
+      return;
+    }
+    char* entry = nullptr;
+    if (curl_easy_getinfo(m_easy.get(), CURLINFO_FTP_ENTRY_PATH, &entry) == CURLE_OK && entry != nullptr) {
+      std::string e = entry;
+      if (e.empty() || e.back() != '/') {
+        e.push_back('/');
+      }
+      m_abs_base = e + m_ep.path;
+    }
+  }
+
+  Result<void> ensure_entry()
+  {
+    if (!m_abs_base.empty()) {
+      return {};
+    }
+    CURL* c = setup(url_of(""));
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
+    auto rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "connect", where("")));
+    }
+    capture_entry();
+    if (m_abs_base.empty()) {
+      return fail(Errc::unavailable, "the FTP server did not give its home folder (PWD)", where(""));
+    }
+    return {};
+  }
+
+  Result<void> quote(Slist& q, const char* what, const std::string& key)
+  {
+    CURL* c = setup(url_of(""));
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_QUOTE, q.get());
+    auto rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, what, where(key)));
+    }
+    return {};
+  }
+
+  Result<checksum::FileHash> download(const std::string& key, std::FILE* file)
+  {
+    detail::DownloadSink sink;
+    sink.file = file;
+    CURL* c = setup(url_of(key));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::download_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    auto rc = curl_easy_perform(c);
+    if (sink.write_error) {
+      return fail(Errc::io, "write error while downloading", where(key));
+    }
+    if (rc == CURLE_FTP_COULDNT_RETR_FILE) {
+      return fail(Errc::no_input, "remote file not found", where(key));
+    }
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "download", where(key)));
+    }
+    capture_entry();
+    return checksum::FileHash{sink.received, sink.hasher.finish()};
+  }
+
+ public:
+  // Set the pinned host key (base64 SHA-256, without "SHA256:").
+  void pin(std::string key) { m_host_key = std::move(key); }
+
+ private:
+  TargetConfig m_config;
+  std::string m_scheme;
+  Endpoint m_ep;
+  bool m_sftp = false;
+  std::string m_abs_base;
+  std::string m_host_key;
+  std::set<std::string> m_dirs;
+  Easy m_easy;
+  char m_err[CURL_ERROR_SIZE] = {};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Target>> make_curl_target(const TargetConfig& config, const std::string& rest)
+{
+  auto scheme = config.url.substr(0, config.url.find("://"));
+  auto ep = parse_rest(rest);
+  if (ep.hostname.empty()) {
+    return fail(Errc::config, "target URL has no host", config.name, "url");
+  }
+  if (scheme == "ftp" && !config.allow_plaintext && !is_loopback_host(ep.hostname)) {
+    return fail(Errc::config,
+                "plaintext ftp:// to a non-loopback host is refused (use ftps:// or set allow_plaintext: true)",
+                config.name, "url");
+  }
+  auto t = std::make_unique<CurlTarget>(config, scheme, ep);
+  if (scheme == "sftp") {
+    std::string key = config.host_key_sha256;
+    if (key.rfind("SHA256:", 0) == 0) {
+      key = key.substr(7);
+    }
+    // libcurl compares against the unpadded base64 form that ssh-keygen -l prints.
+    while (!key.empty() && key.back() == '=') {
+      key.pop_back();
+    }
+    if (key.empty() && config.known_hosts.empty()) {
+      return fail(Errc::config, "an SFTP target needs a pinned host key (host_key_sha256 or known_hosts)",
+                  config.name, "host_key_sha256");
+    }
+    t->pin(key);
+  }
+  return std::unique_ptr<Target>(std::move(t));
+}
+
+}  // namespace hemera::replicate

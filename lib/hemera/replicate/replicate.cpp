@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <hemera/replicate/replicate.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <atomic>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <hemera/archive/journal.hpp>
+#include <hemera/log.hpp>
+#include <hemera/util/fs.hpp>
+
+namespace hemera::replicate {
+
+namespace journal = archive::journal;
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> target_names(const config::Config& config)
+{
+  std::vector<std::string> out;
+  if (const auto* t = config.find("targets"); t != nullptr && t->is_object()) {
+    for (const auto& [name, value] : t->items()) {
+      out.push_back(name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<TargetConfig> target_config(const config::Config& config, const std::string& name)
+{
+  const auto* t = config.find("targets." + name);
+  if (t == nullptr || !t->is_object()) {
+    return fail(Errc::config, "no target named '" + name + "' in the configuration", name);
+  }
+  auto str = [&](const char* key) {
+    auto it = t->find(key);
+    return it != t->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto flag = [&](const char* key) {
+    auto it = t->find(key);
+    return it != t->end() && it->is_boolean() && it->get<bool>();
+  };
+  auto secret = [&](const char* key) -> Result<std::string> {
+    auto file = str(key);
+    if (file.empty()) {
+      return std::string();
+    }
+    auto r = config::read_secret_file(file);
+    if (!r) {
+      auto e = r.error();
+      e.code = e.code == Errc::no_input || e.code == Errc::io ? Errc::config : e.code;
+      e.field = "targets." + name + "." + key;
+      return tl::unexpected(e);
+    }
+    return r;
+  };
+  TargetConfig c;
+  c.name = name;
+  c.url = str("url");
+  if (c.url.empty()) {
+    return fail(Errc::config, "target has no url", name, "targets." + name + ".url");
+  }
+  c.user = str("user");
+  c.password = HEMERA_TRY(secret("password_file"));
+  c.key_file = str("key_file");
+  c.ca_file = str("ca_file");
+  c.host_key_sha256 = str("host_key_sha256");
+  c.known_hosts = str("known_hosts");
+  c.endpoint = str("endpoint");
+  if (auto r = str("region"); !r.empty()) {
+    c.region = r;
+  }
+  c.access_key = HEMERA_TRY(secret("access_key_file"));
+  c.secret_key = HEMERA_TRY(secret("secret_key_file"));
+  c.trust_transport = flag("trust_transport");
+  c.allow_plaintext = flag("allow_plaintext");
+  if (!c.key_file.empty()) {
+    struct stat st {};
+    if (::stat(c.key_file.c_str(), &st) != 0) {
+      return fail(Errc::config, "cannot read the key file", c.key_file, "targets." + name + ".key_file");
+    }
+    if ((st.st_mode & 077) != 0) {
+      return fail(Errc::config, "the key file must be readable by its owner only (mode 0600)", c.key_file,
+                  "targets." + name + ".key_file");
+    }
+  }
+  return c;
+}
+
+namespace {
+
+// One file to place at the remote site.
+struct Item {
+  std::string key;        // relative to the archive root
+  fs::path local;         // absolute local path
+  checksum::Digest sha;   // what the file must hash to
+  std::optional<std::uint64_t> size;  // journaled size, when known
+};
+
+std::string redact(const std::string& url)
+{
+  return config::redact_url(url);
+}
+
+// Return the payload items of `e`, then its manifest and record items.
+std::vector<Item> items_of(const journal::Event& e, const fs::path& root, std::vector<Item>& meta)
+{
+  std::vector<Item> payload;
+  if (e.version > 0) {
+    auto vpath = e.version_path();
+    for (const auto& f : e.files) {
+      payload.push_back({vpath + "/" + f.path, root / vpath / f.path, f.sha256, f.size});
+    }
+    if (e.manifest_sha256) {
+      auto k = vpath + "/manifest-sha256.txt";
+      meta.push_back({k, root / k, *e.manifest_sha256, std::nullopt});
+    }
+  }
+  if (e.record_revision > 0 && e.record_sha256) {
+    auto k = e.record_path();
+    meta.push_back({k, root / k, *e.record_sha256, std::nullopt});
+    meta.push_back({e.path + "/metadata.json", root / k, *e.record_sha256, std::nullopt});
+  }
+  return payload;
+}
+
+// The outcome of one file.
+struct Outcome {
+  enum class Kind { uploaded, skipped, checked, problem, error } kind = Kind::skipped;
+  std::uint64_t bytes = 0;
+  Problem problem;
+  Error error;
+};
+
+class Engine {
+ public:
+  Engine(archive::Archive& archive, const TargetConfig& config, const Options& options)
+    : m_archive(archive), m_config(config), m_options(options)
+  {
+  }
+
+  Result<Report> run()
+  {
+    auto start = Clock::now();
+    Report report;
+    report.target = m_config.name;
+    report.url = redact(m_config.url);
+    report.dry_run = m_options.dry_run;
+    auto& db = m_archive.db();
+    auto lock = util::FileLock::acquire(m_archive.layout().locks() / ("replicate-" + m_config.name + ".lock"), false);
+    if (!lock) {
+      return fail(Errc::temp_fail, "another hemera-replicate run holds the lock of target '" + m_config.name + "'");
+    }
+    std::set<std::uint64_t> acked;
+    for (const auto& row : HEMERA_TRY(db.query("SELECT seq FROM replication_acks WHERE target = ?", {m_config.name}))) {
+      acked.insert(static_cast<std::uint64_t>(row[0].integer));
+    }
+    std::map<std::string, std::string> done;  // key -> sha256 hex
+    if (!m_options.full) {
+      for (const auto& row : HEMERA_TRY(db.query("SELECT key, sha256 FROM replication_files WHERE target = ?",
+                                                 {m_config.name}))) {
+        done[row[0].text] = row[1].text;
+      }
+    }
+    std::vector<journal::Event> pending;
+    auto reader = HEMERA_TRY(journal::Reader::open(m_archive.layout().journal()));
+    for (;;) {
+      auto e = HEMERA_TRY(reader.next());
+      if (!e) {
+        break;
+      }
+      if (m_options.full || acked.count(e->seq) == 0) {
+        pending.push_back(std::move(*e));
+      }
+    }
+    report.events_pending = pending.size();
+    if (!pending.empty()) {
+      report.oldest_pending_time = pending.front().time;
+    }
+    if (pending.empty()) {
+      report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      return report;
+    }
+    const auto root = m_archive.layout().root;
+    if (m_options.dry_run) {
+      for (const auto& e : pending) {
+        std::vector<Item> meta;
+        auto all = items_of(e, root, meta);
+        all.insert(all.end(), meta.begin(), meta.end());
+        for (const auto& it : all) {
+          auto d = done.find(it.key);
+          if (d != done.end() && d->second == it.sha.hex()) {
+            ++report.files_skipped;
+          } else {
+            ++report.files_uploaded;
+            report.bytes_uploaded += it.size.value_or(0);
+          }
+        }
+      }
+      report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      return report;
+    }
+
+    // Workers: one connection each, with retries up to the deadline.
+    unsigned jobs = std::max(1U, m_options.jobs);
+    RetryPolicy policy;
+    policy.deadline = Clock::now() + m_options.deadline;
+    TargetConfig per = m_config;
+    per.bwlimit = m_options.bwlimit == 0 ? 0 : std::max<std::uint64_t>(1, m_options.bwlimit / jobs);
+    for (unsigned i = 0; i < jobs; ++i) {
+      auto t = HEMERA_TRY(make_target(per));
+      m_targets.push_back(with_retry(std::move(t), policy));
+    }
+    report.connected = m_targets.front()->properties().network;
+
+    // Temporary files of an interrupted run: no other run holds the lock.
+    auto temps = m_targets.front()->list_temp();
+    if (!temps) {
+      report.error = temps.error();
+      return finish(report, start);
+    }
+    for (const auto& name : *temps) {
+      auto r = m_targets.front()->remove(std::string(k_temp_prefix) + name);
+      if (!r) {
+        report.error = r.error();
+        return finish(report, start);
+      }
+      ++report.temps_removed;
+    }
+
+    std::uint64_t total = 0;
+    for (const auto& e : pending) {
+      for (const auto& f : e.files) {
+        total += f.size;
+      }
+    }
+    std::atomic<std::uint64_t> sent{0};
+
+    for (const auto& e : pending) {
+      std::vector<Item> meta;
+      auto payload = items_of(e, root, meta);
+      std::vector<Outcome> outcomes(payload.size());
+      std::atomic<bool> stop{false};
+      std::mutex db_mutex;
+      auto work = [&](std::size_t i, Target& t) {
+        auto d = done.find(payload[i].key);
+        if (d != done.end() && d->second == payload[i].sha.hex()) {
+          outcomes[i].kind = Outcome::Kind::skipped;
+          return;
+        }
+        outcomes[i] = place(t, payload[i]);
+        if (outcomes[i].kind == Outcome::Kind::uploaded || outcomes[i].kind == Outcome::Kind::checked) {
+          std::lock_guard<std::mutex> g(db_mutex);
+          (void)mark_done(payload[i]);
+        }
+        if (outcomes[i].kind == Outcome::Kind::error) {
+          stop = true;
+        }
+        sent += outcomes[i].bytes;
+        if (m_options.progress) {
+          m_options.progress(sent.load(), total);
+        }
+      };
+      run_parallel(payload.size(), work, stop);
+      bool ok = true;
+      auto tally = [&](const Outcome& o) {
+        switch (o.kind) {
+          case Outcome::Kind::uploaded:
+            ++report.files_uploaded;
+            report.bytes_uploaded += o.bytes;
+            break;
+          case Outcome::Kind::skipped:
+            ++report.files_skipped;
+            break;
+          case Outcome::Kind::checked:
+            ++report.files_checked;
+            break;
+          case Outcome::Kind::problem:
+            report.problems.push_back(o.problem);
+            ok = false;
+            break;
+          case Outcome::Kind::error:
+            if (!report.error) {
+              report.error = o.error;
+            }
+            ok = false;
+            break;
+        }
+      };
+      for (const auto& o : outcomes) {
+        tally(o);
+      }
+      if (report.error) {
+        return finish(report, start);
+      }
+      if (!ok) {
+        continue;  // not acknowledged: the next run tries again
+      }
+      // The manifest and the record go after the payload they describe.
+      for (const auto& it : meta) {
+        auto d = done.find(it.key);
+        if (!m_options.full && d != done.end() && d->second == it.sha.hex()) {
+          ++report.files_skipped;
+          continue;
+        }
+        auto o = place(*m_targets.front(), it);
+        if (o.kind == Outcome::Kind::uploaded || o.kind == Outcome::Kind::checked) {
+          (void)mark_done(it);
+        }
+        tally(o);
+        if (report.error) {
+          return finish(report, start);
+        }
+      }
+      if (!ok) {
+        continue;
+      }
+      HEMERA_TRY(db.exec("INSERT OR REPLACE INTO replication_acks (target, seq, time) VALUES (?, ?, ?)",
+                         {m_config.name, static_cast<std::int64_t>(e.seq), archive::now_iso8601()}));
+      ++report.events_replicated;
+    }
+    return finish(report, start);
+  }
+
+ public:
+  // Return one connection (made on first use).
+  Result<Target*> first_target()
+  {
+    if (m_targets.empty()) {
+      RetryPolicy policy;
+      policy.deadline = Clock::now() + m_options.deadline;
+      auto t = HEMERA_TRY(make_target(m_config));
+      m_targets.push_back(with_retry(std::move(t), policy));
+    }
+    return m_targets.front().get();
+  }
+
+ private:
+  Result<Report> finish(Report& report, Clock::time_point start)
+  {
+    report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::string msg = report.error ? report.error->to_string()
+                                   : fmt::format("{} events, {} files, {} problems", report.events_replicated,
+                                                 report.files_uploaded, report.problems.size());
+    (void)m_archive.db().exec("INSERT INTO replication_runs (target, time, ok, message) VALUES (?, ?, ?, ?)",
+                              {m_config.name, archive::now_iso8601(),
+                               (report.error || !report.problems.empty()) ? 0 : 1, msg});
+    return report;
+  }
+
+  template <typename F>
+  void run_parallel(std::size_t count, F& work, std::atomic<bool>& stop)
+  {
+    std::mutex m;
+    std::vector<Target*> free_targets;
+    for (auto& t : m_targets) {
+      free_targets.push_back(t.get());
+    }
+    checksum::parallel_for(
+      count, static_cast<unsigned>(m_targets.size()),
+      [&](std::size_t i) {
+        Target* t = nullptr;
+        {
+          std::lock_guard<std::mutex> g(m);
+          t = free_targets.back();
+          free_targets.pop_back();
+        }
+        work(i, *t);
+        std::lock_guard<std::mutex> g(m);
+        free_targets.push_back(t);
+      },
+      [&] { return stop.load(); });
+  }
+
+  Result<void> mark_done(const Item& it)
+  {
+    std::uint64_t size = it.size.value_or(0);
+    return m_archive.db().exec(
+      "INSERT OR REPLACE INTO replication_files (target, key, size, sha256, time) VALUES (?, ?, ?, ?, ?)",
+      {m_config.name, it.key, static_cast<std::int64_t>(size), it.sha.hex(), archive::now_iso8601()});
+  }
+
+  // Check that the remote object `key` holds `it`'s content.
+  Result<bool> arrived(Target& t, const std::string& key, const Item& it, std::uint64_t size)
+  {
+    auto st = HEMERA_TRY(t.stat(key));
+    if (!st || st->size != size) {
+      return false;
+    }
+    auto p = t.properties();
+    if (p.stored_hash) {
+      auto h = HEMERA_TRY(t.remote_hash(key));
+      if (h && !(*h == it.sha)) {
+        return false;
+      }
+      if (h) {
+        return true;
+      }
+    }
+    if (m_config.trust_transport) {
+      return true;
+    }
+    auto back = HEMERA_TRY(t.read_hash(key));
+    return back.size == size && back.digest == it.sha;
+  }
+
+ public:
+  // Put `it` at the remote site through a temporary name, checked on arrival.
+  Outcome place(Target& t, const Item& it)
+  {
+    Outcome o;
+    auto err = [&](Error e) {
+      o.kind = Outcome::Kind::error;
+      o.error = std::move(e);
+      return o;
+    };
+    if (m_options.full) {
+      // Keep a good remote copy; replace a missing or damaged one.
+      auto good = arrived(t, it.key, it, it.size.value_or(0));
+      if (!good) {
+        return err(good.error());
+      }
+      if (*good && it.size) {
+        o.kind = Outcome::Kind::checked;
+        return o;
+      }
+    }
+    auto tmp = temp_key(it.key);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto sent = t.put_temp(tmp, it.local, it.sha);
+      if (!sent) {
+        if (sent.error().code == Errc::no_input || (sent.error().code == Errc::io && sent.error().where == it.local.string())) {
+          o.kind = Outcome::Kind::problem;
+          o.problem = {it.key, "missing-local", sent.error().to_string()};
+          return o;
+        }
+        return err(sent.error());
+      }
+      o.bytes = sent->size;
+      if (!(sent->digest == it.sha) || (it.size && *it.size != sent->size)) {
+        (void)t.remove(tmp);
+        o.kind = Outcome::Kind::problem;
+        o.problem = {it.key, "local-mismatch",
+                     fmt::format("the local file does not match its manifest (expected {}, read {}): not uploaded; "
+                                 "repair it with hemera-repair --from TARGET",
+                                 it.sha.hex(), sent->digest.hex())};
+        return o;
+      }
+      auto ok = arrived(t, tmp, it, sent->size);
+      if (!ok) {
+        return err(ok.error());
+      }
+      if (!*ok) {
+        (void)t.remove(tmp);
+        if (attempt == 0) {
+          continue;
+        }
+        o.kind = Outcome::Kind::problem;
+        o.problem = {it.key, "arrival-mismatch", "what arrived differs from what was sent, twice"};
+        return o;
+      }
+      auto r = t.rename(tmp, it.key);
+      if (!r) {
+        // A rename that went through before its reply was lost.
+        auto tmp_left = t.stat(tmp);
+        auto now = arrived(t, it.key, it, sent->size);
+        if (!(tmp_left && !*tmp_left && now && *now)) {
+          return err(r.error());
+        }
+      }
+      o.kind = Outcome::Kind::uploaded;
+      return o;
+    }
+    return o;
+  }
+
+ private:
+  archive::Archive& m_archive;
+  TargetConfig m_config;
+  Options m_options;
+  std::vector<std::unique_ptr<Target>> m_targets;
+};
+
+}  // namespace
+
+nlohmann::json Report::to_json() const
+{
+  nlohmann::json probs = nlohmann::json::array();
+  for (const auto& p : problems) {
+    probs.push_back({{"file", p.file}, {"problem", p.problem}, {"message", p.message}});
+  }
+  nlohmann::json j = {{"target", target},
+                      {"url", url},
+                      {"events_pending", events_pending},
+                      {"events_replicated", events_replicated},
+                      {"files_uploaded", files_uploaded},
+                      {"bytes_uploaded", bytes_uploaded},
+                      {"files_skipped", files_skipped},
+                      {"files_checked", files_checked},
+                      {"temps_removed", temps_removed},
+                      {"connected", connected},
+                      {"dry_run", dry_run},
+                      {"seconds", seconds},
+                      {"problems", probs}};
+  j["oldest_pending_time"] = oldest_pending_time.empty() ? nlohmann::json() : nlohmann::json(oldest_pending_time);
+  if (error) {
+    j["error"] = {{"code", errc_name(error->code)}, {"message", error->to_string()}};
+  } else {
+    j["error"] = nullptr;
+  }
+  return j;
+}
+
+Result<Report> replicate(archive::Archive& archive, const TargetConfig& config, const Options& options)
+{
+  Engine engine(archive, config, options);
+  return engine.run();
+}
+
+namespace {
+
+// Every file the journal describes, by key (a later event's metadata.json wins),
+// with the event it came from; only events acknowledged by `acked_by` when set.
+struct Known {
+  Item item;
+  std::string dataset;
+  int version = 0;
+};
+
+Result<std::vector<Known>> known_files(archive::Archive& archive, const std::string& acked_by)
+{
+  std::set<std::uint64_t> acked;
+  if (!acked_by.empty()) {
+    for (const auto& row : HEMERA_TRY(archive.db().query("SELECT seq FROM replication_acks WHERE target = ?",
+                                                           {acked_by}))) {
+      acked.insert(static_cast<std::uint64_t>(row[0].integer));
+    }
+  }
+  std::map<std::string, std::size_t> index;
+  std::vector<Known> out;
+  auto reader = HEMERA_TRY(journal::Reader::open(archive.layout().journal()));
+  for (;;) {
+    auto e = HEMERA_TRY(reader.next());
+    if (!e) {
+      break;
+    }
+    if (!acked_by.empty() && acked.count(e->seq) == 0) {
+      continue;
+    }
+    std::vector<Item> meta;
+    auto items = items_of(*e, archive.layout().root, meta);
+    items.insert(items.end(), meta.begin(), meta.end());
+    for (auto& it : items) {
+      Known k{it, e->dataset, e->version};
+      if (auto f = index.find(it.key); f != index.end()) {
+        out[f->second] = std::move(k);
+      } else {
+        index[it.key] = out.size();
+        out.push_back(std::move(k));
+      }
+    }
+  }
+  return out;
+}
+
+// Check the remote copy of `it`: "" when good, else the problem's name.
+Result<std::string> check_remote(Target& t, const Item& it, std::uint64_t& bytes_read)
+{
+  auto st = HEMERA_TRY(t.stat(it.key));
+  if (!st) {
+    return std::string("missing");
+  }
+  if (it.size && st->size != *it.size) {
+    return std::string("wrong-size");
+  }
+  if (t.properties().stored_hash) {
+    auto h = HEMERA_TRY(t.remote_hash(it.key));
+    if (h) {
+      return *h == it.sha ? std::string() : std::string("wrong-hash");
+    }
+  }
+  auto back = HEMERA_TRY(t.read_hash(it.key));
+  bytes_read += back.size;
+  if (it.size && back.size != *it.size) {
+    return std::string("wrong-size");
+  }
+  return back.digest == it.sha ? std::string() : std::string("wrong-hash");
+}
+
+}  // namespace
+
+Result<verify::Report> verify_target(archive::Archive& archive, const config::Config& config,
+                                     const std::string& name, const verify::Options& options)
+{
+  auto start = Clock::now();
+  auto cfg = HEMERA_TRY(target_config(config, name));
+  auto lock = util::FileLock::acquire(archive.layout().locks() / ("verify-target-" + name + ".lock"), false);
+  if (!lock) {
+    return fail(Errc::temp_fail, "another hemera-verify run holds the lock of target '" + name + "'");
+  }
+  RetryPolicy policy;
+  policy.deadline = start + std::chrono::minutes(10);
+  auto target = with_retry(HEMERA_TRY(make_target(cfg)), policy);
+  auto files = HEMERA_TRY(known_files(archive, name));
+  const std::string site = "target:" + name;
+  verify::Report report;
+  report.site = site;
+  report.started_at = static_cast<std::int64_t>(std::time(nullptr));
+  report.period = options.period.count();
+  std::set<std::string> datasets_in;
+  std::set<std::string> versions_in;
+  std::vector<Known> scope;
+  for (auto& k : files) {
+    bool in = options.datasets.empty() ||
+              std::find(options.datasets.begin(), options.datasets.end(), k.dataset) != options.datasets.end();
+    if (!in) {
+      continue;
+    }
+    datasets_in.insert(k.dataset);
+    if (k.version > 0) {
+      versions_in.insert(k.dataset + "/" + std::to_string(k.version));
+    }
+    scope.push_back(std::move(k));
+  }
+  report.datasets = datasets_in.size();
+  report.versions = versions_in.size();
+  report.files = scope.size();
+  std::map<std::string, std::int64_t> verified;
+  for (const auto& row : HEMERA_TRY(archive.db().query(
+         "SELECT path, COALESCE(verified_at, 0) FROM fixity WHERE site = ?", {site}))) {
+    verified[row[0].text] = row[1].integer;
+  }
+  auto when = [&](const std::string& key) {
+    auto it = verified.find(key);
+    return it == verified.end() ? std::int64_t{0} : it->second;
+  };
+  std::stable_sort(scope.begin(), scope.end(),
+                   [&](const Known& a, const Known& b) { return when(a.item.key) < when(b.item.key); });
+  std::size_t started = 0;
+  for (const auto& k : scope) {
+    if ((options.budget && Clock::now() - start >= *options.budget) ||
+        (options.max_files && started >= *options.max_files)) {
+      report.budget_spent = true;
+      break;
+    }
+    ++started;
+    std::uint64_t bytes = 0;
+    auto r = check_remote(*target, k.item, bytes);
+    ++report.files_checked;
+    report.bytes_checked += bytes;
+    std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    std::string status;
+    verify::Problem p;
+    p.finding.file = k.item.key;
+    p.finding.format = "archive";
+    p.dataset = k.dataset;
+    p.version = k.version;
+    p.path = fs::path(k.item.key).filename().string();
+    p.expected = k.item.sha.hex();
+    p.seen_at = now;
+    if (!r) {
+      if (r.error().code == Errc::no_input) {
+        status = "missing";
+      } else if (r.error().code == Errc::config || r.error().code == Errc::unavailable) {
+        return tl::unexpected(r.error());
+      } else {
+        status = "unreadable";
+        p.unverified = true;
+        p.transient = r.error().code == Errc::temp_fail;
+        p.finding.rule = "fixity.unreadable";
+        p.finding.message = "the remote copy on " + name + " could not be read: " + r.error().to_string();
+      }
+    } else {
+      status = *r;
+    }
+    if (status == "missing") {
+      p.finding.rule = "fixity.missing";
+      p.finding.message = "the remote copy on " + name + " is missing";
+    } else if (status == "wrong-size" || status == "wrong-hash") {
+      p.finding.rule = "fixity.mismatch";
+      p.finding.message = fmt::format("the remote copy on {} does not match the manifest ({})", name,
+                                      status == "wrong-size" ? "wrong size" : "wrong SHA-256");
+    }
+    if (status.empty()) {
+      ++report.files_ok;
+    } else {
+      report.problems.push_back(p);
+    }
+    HEMERA_TRY(archive.db().exec(
+      "INSERT INTO fixity (site, path, dataset, version, size, added_at, verified_at, checked_at, status, detail) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(site, path) DO UPDATE SET "
+      "verified_at = COALESCE(excluded.verified_at, fixity.verified_at), checked_at = excluded.checked_at, "
+      "status = excluded.status, detail = excluded.detail",
+      {site, k.item.key, k.dataset, k.version, static_cast<std::int64_t>(k.item.size.value_or(0)), now,
+       status.empty() ? db::Value(now) : db::Value(nullptr), now, status.empty() ? "ok" : status, ""}));
+  }
+  report.files_remaining = scope.size() - started;
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return report;
+}
+
+nlohmann::json RepairReport::to_json() const
+{
+  nlohmann::json probs = nlohmann::json::array();
+  for (const auto& p : problems) {
+    probs.push_back({{"file", p.file}, {"problem", p.problem}, {"message", p.message}});
+  }
+  return {{"repaired", repaired}, {"problems", probs}};
+}
+
+Result<RepairReport> repair(archive::Archive& archive, const config::Config& config, const std::string& from,
+                            const std::string& other, const std::string& dataset,
+                            const std::vector<std::string>& keys)
+{
+  const bool to_remote = from == "local";
+  const std::string name = to_remote ? other : from;
+  auto cfg = HEMERA_TRY(target_config(config, name));
+  Options opts;
+  opts.full = true;
+  opts.deadline = std::chrono::minutes(10);
+  Engine engine(archive, cfg, opts);
+  auto* target = HEMERA_TRY(engine.first_target());
+  auto files = HEMERA_TRY(known_files(archive, ""));
+  std::set<std::string> wanted(keys.begin(), keys.end());
+  RepairReport report;
+  std::set<std::string> seen;
+  for (const auto& k : files) {
+    if (!wanted.empty() && wanted.count(k.item.key) == 0) {
+      continue;
+    }
+    if (!dataset.empty() && k.dataset != dataset) {
+      continue;
+    }
+    seen.insert(k.item.key);
+    if (to_remote) {
+      std::uint64_t bytes = 0;
+      auto bad = check_remote(*target, k.item, bytes);
+      if (bad && bad->empty()) {
+        continue;
+      }
+      if (!bad && bad.error().code != Errc::no_input) {
+        return tl::unexpected(bad.error());
+      }
+      auto o = engine.place(*target, k.item);
+      if (o.kind == Outcome::Kind::error) {
+        return tl::unexpected(o.error);
+      }
+      if (o.kind == Outcome::Kind::problem) {
+        report.problems.push_back(o.problem);
+        continue;
+      }
+      auto again = HEMERA_TRY(check_remote(*target, k.item, bytes));
+      if (!again.empty()) {
+        report.problems.push_back({k.item.key, again, "still damaged after repair"});
+        continue;
+      }
+      report.repaired.push_back(k.item.key);
+      continue;
+    }
+    // From the target to the local archive.
+    auto local = checksum::hash_file(k.item.local);
+    if (local && local->digest == k.item.sha && (!k.item.size || local->size == *k.item.size)) {
+      continue;
+    }
+    auto staging = archive.layout().staging();
+    HEMERA_TRY(util::make_dirs(staging, 0700));
+    auto tmp = staging / ("repair-" + checksum::sha256(k.item.key).hex().substr(0, 16));
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    auto got = target->get(k.item.key, tmp);
+    if (!got) {
+      if (got.error().code != Errc::no_input) {
+        return tl::unexpected(got.error());
+      }
+      report.problems.push_back({k.item.key, "missing", "the target has no copy either"});
+      continue;
+    }
+    if (!(got->digest == k.item.sha) || (k.item.size && got->size != *k.item.size)) {
+      fs::remove(tmp, ec);
+      report.problems.push_back({k.item.key, "wrong-hash", "the target's copy does not match the manifest either"});
+      continue;
+    }
+    ::chmod(tmp.c_str(), 0444);
+    auto dir = k.item.local.parent_path();
+    struct stat st {};
+    bool restore = ::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWUSR) == 0;
+    if (restore) {
+      ::chmod(dir.c_str(), st.st_mode | S_IWUSR);
+    }
+    int rc = ::rename(tmp.c_str(), k.item.local.c_str());
+    int err = errno;
+    (void)util::fsync_dir(dir);
+    if (restore) {
+      ::chmod(dir.c_str(), st.st_mode);
+    }
+    if (rc != 0) {
+      return tl::unexpected(errno_error(err, "rename", k.item.local.string()));
+    }
+    auto again = HEMERA_TRY(checksum::hash_file(k.item.local));
+    if (!(again.digest == k.item.sha)) {
+      report.problems.push_back({k.item.key, "wrong-hash", "still damaged after repair"});
+      continue;
+    }
+    report.repaired.push_back(k.item.key);
+  }
+  for (const auto& w : wanted) {
+    if (seen.count(w) == 0) {
+      report.problems.push_back({w, "unknown", "no journaled file has this path"});
+    }
+  }
+  return report;
+}
+
+}  // namespace hemera::replicate

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# hemera-replicate to a real OpenSSH sshd (SFTP) on 127.0.0.1: the shared
+# conformance checks, a pinned host key (a wrong pin exits 69), a key the
+# server does not accept (78), a key file readable by others refused.
+source "$HEMERA_SRC/tests/cli/lib.sh"
+source "$HEMERA_SRC/tests/cli/replicate_lib.bash"
+
+ensure_user
+start_sshd
+count_connections() { grep -c 'Connection from' "$T/sshd.log" 2>/dev/null || echo 0; }
+
+mkdir -p "$T/sftproot"
+chown "$REPL_USER": "$T/sftproot"
+cat >sftp.yaml <<CONF
+targets:
+  mirror:
+    url: sftp://127.0.0.1:$SSH_PORT$T/sftproot/hemera
+    user: $REPL_USER
+    key_file: $T/ssh/client_key
+    host_key_sha256: "$SSH_HOSTKEY_SHA256"
+CONF
+conformance sftp sftp.yaml "$T/sftproot/hemera"
+A=$CONF_ARCHIVE
+
+# A wrong host key pin: 69, nothing sent.
+other=$(ssh-keygen -lf "$T/ssh/otherhost.pub" | awk '{print $2}')
+sed "s#$SSH_HOSTKEY_SHA256#$other#" sftp.yaml >wrongkey.yaml
+new_dataset "$A" DATB camp/sonde "$U1" 1
+expect_exit 69 hemera-replicate --root "$A" --config wrongkey.yaml
+pass "sftp: a wrong host key is refused (69)"
+
+# A client key the server does not accept: 78.
+sed "s#$T/ssh/client_key#$T/ssh/stranger_key#" sftp.yaml >stranger.yaml
+expect_exit 78 hemera-replicate --root "$A" --config stranger.yaml
+expect_err "credentials rejected"
+pass "sftp: rejected key exits 78"
+
+# A key file readable by others: 78 before any connection.
+chmod 644 "$T/ssh/client_key"
+expect_exit 78 hemera-replicate --root "$A" --config sftp.yaml
+chmod 600 "$T/ssh/client_key"
+pass "sftp: a key file readable by others is refused"
+
+# No pin at all: refused (78).
+grep -v host_key_sha256 sftp.yaml >nopin.yaml
+expect_exit 78 hemera-replicate --root "$A" --config nopin.yaml
+expect_err "pinned host key"
+pass "sftp: a target without a pinned host key is refused"
+
+expect_exit 0 hemera-replicate --root "$A" --config sftp.yaml -q
+same_tree "$A" "$T/sftproot/hemera"
+no_temps "$T/sftproot/hemera"
+pass "sftp: done"
