@@ -196,7 +196,7 @@ struct Hdu {
   std::string extname;
   std::vector<Card> cards;  // before END
   std::vector<std::pair<std::size_t, CardIssue>> issues;
-  std::map<std::string, std::size_t, std::less<>> first;  // keyword -> index of first card
+  std::unordered_map<std::string_view, std::size_t> first;  // keyword -> index of first card
   std::uint64_t header_start = 0;
   std::uint64_t data_start = 0;
   std::uint32_t header_sum = 0;
@@ -680,26 +680,56 @@ void Validator::check_reserved(Hdu& h)
     h.compressed_image = h.kind == HduKind::binary_table;
   }
   bool float_image = h.bitpix && *h.bitpix < 0;
-  std::map<std::string, std::size_t, std::less<>> seen;
+  std::unordered_map<std::string_view, std::size_t> seen;
+  seen.reserve(h.cards.size());
   const auto& cards = h.cards;
   std::map<char, std::size_t> first_wcs;  // alternate letter -> first WCS card index
+  // Keywords with rules of their own: type (s string, i integer, n number,
+  // l logical, 0 any) and where they may appear.
+  enum : unsigned {
+    k_mandatory = 1, k_first_only = 2, k_primary_only = 4, k_image_only = 8, k_table_only = 16,
+    k_deprecated = 32, k_not_ascii = 64
+  };
+  struct Info {
+    char type;
+    unsigned flags;
+  };
+  static const std::unordered_map<std::string_view, Info> keys = {
+    {"SIMPLE", {'l', k_mandatory | k_first_only}}, {"XTENSION", {'s', k_mandatory | k_first_only}},
+    {"BITPIX", {0, k_mandatory}},    {"NAXIS", {0, k_mandatory}},      {"PCOUNT", {0, k_mandatory}},
+    {"GCOUNT", {0, k_mandatory}},    {"TFIELDS", {0, k_mandatory | k_table_only}},
+    {"GROUPS", {'l', k_mandatory | k_primary_only}}, {"EXTEND", {'l', k_mandatory | k_primary_only}},
+    {"BLOCKED", {'l', k_primary_only | k_deprecated}}, {"EPOCH", {'n', k_deprecated}},
+    {"THEAP", {0, k_table_only | k_not_ascii}},
+    {"BSCALE", {'n', k_image_only}}, {"BZERO", {'n', k_image_only}}, {"BUNIT", {'s', k_image_only}},
+    {"BLANK", {'i', k_image_only}},  {"DATAMAX", {'n', k_image_only}}, {"DATAMIN", {'n', k_image_only}},
+    {"EXTNAME", {'s', 0}},  {"ORIGIN", {'s', 0}},   {"AUTHOR", {'s', 0}},   {"CREATOR", {'s', 0}},
+    {"REFERENC", {'s', 0}}, {"TELESCOP", {'s', 0}}, {"INSTRUME", {'s', 0}}, {"OBSERVER", {'s', 0}},
+    {"OBJECT", {'s', 0}},   {"CHECKSUM", {'s', 0}}, {"DATASUM", {'s', 0}},  {"TIMESYS", {'s', 0}},
+    {"RADESYS", {'s', 0}},  {"RADECSYS", {'s', 0}}, {"SPECSYS", {'s', 0}},  {"CHECKVER", {'s', 0}},
+    {"DATE-OBS", {'s', 0}}, {"DATE-END", {'s', 0}}, {"DATE-BEG", {'s', 0}}, {"DATE-AVG", {'s', 0}},
+    {"DATEREF", {'s', 0}},  {"DATE", {'s', 0}},     {"TIMEUNIT", {'s', 0}}, {"TREFPOS", {'s', 0}},
+    {"EXTVER", {'i', 0}},   {"EXTLEVEL", {'i', 0}}, {"WCSAXES", {'i', 0}},  {"EQUINOX", {'n', 0}},
+    {"MJD-OBS", {'n', 0}},  {"MJD-AVG", {'n', 0}},  {"MJD-BEG", {'n', 0}},  {"MJD-END", {'n', 0}},
+    {"MJDREF", {'n', 0}},   {"JDREF", {'n', 0}},    {"TSTART", {'n', 0}},   {"TSTOP", {'n', 0}},
+    {"TIMEDEL", {'n', 0}},  {"LONPOLE", {'n', 0}},  {"LATPOLE", {'n', 0}},  {"RESTFRQ", {'n', 0}},
+    {"RESTWAV", {'n', 0}},  {"OBSGEO-X", {'n', 0}}, {"OBSGEO-Y", {'n', 0}}, {"OBSGEO-Z", {'n', 0}},
+    {"INHERIT", {'l', 0}}};
 
   for (std::size_t i = 0; i < cards.size(); ++i) {
     const Card& c = cards[i];
     const std::string& k = c.keyword;
     std::size_t rec = i + 1;
     if (c.type == ValueType::none || c.is_continue || !c.hierarch.empty()) {
-      if (i > 0 && (k == "SIMPLE" || k == "XTENSION" || k == "BITPIX" || k == "NAXIS")) {
-        // a mandatory name used as commentary: reported through the sequence check
-      }
-      continue;
+      continue;  // commentary; a mandatory name without "= " is reported by the sequence check
     }
+    auto found = keys.find(k);
+    const Info info = found != keys.end() ? found->second : Info{0, 0};
     // Duplicates.
     auto [it, fresh] = seen.emplace(k, i);
     if (!fresh) {
-      bool mandatory = k == "SIMPLE" || k == "XTENSION" || k == "BITPIX" || k == "NAXIS" ||
-                       (k.rfind("NAXIS", 0) == 0 && k.size() > 5) || k == "PCOUNT" ||
-                       k == "GCOUNT" || k == "TFIELDS" || k == "GROUPS" || k == "EXTEND";
+      bool mandatory = (info.flags & k_mandatory) != 0 ||
+                       (k.size() > 5 && k.compare(0, 5, "NAXIS") == 0);
       if (mandatory) {
         add("fits.mandatory-duplicate", Severity::error, &h, rec, k,
             fmt::format("{} appears again (first at record {})", k, it->second + 1));
@@ -708,7 +738,7 @@ void Validator::check_reserved(Hdu& h)
             fmt::format("{} appears again (first at record {})", k, it->second + 1));
       }
     }
-    if (i > 0 && (k == "SIMPLE" || k == "XTENSION")) {
+    if (i > 0 && (info.flags & k_first_only) != 0) {
       add("fits.keyword-placement", Severity::error, &h, rec, k,
           fmt::format("{} is allowed only as the first keyword of a header", k));
     }
@@ -741,30 +771,17 @@ void Validator::check_reserved(Hdu& h)
       return ok;
     };
 
-    // Reserved keywords and their types: s string, i integer, n number, l logical.
-    static const std::unordered_map<std::string_view, char> reserved = {
-      {"EXTNAME", 's'},  {"ORIGIN", 's'},   {"AUTHOR", 's'},   {"CREATOR", 's'},
-      {"REFERENC", 's'}, {"TELESCOP", 's'}, {"INSTRUME", 's'}, {"OBSERVER", 's'},
-      {"OBJECT", 's'},   {"BUNIT", 's'},    {"CHECKSUM", 's'}, {"DATASUM", 's'},
-      {"TIMESYS", 's'},  {"RADESYS", 's'},  {"RADECSYS", 's'}, {"SPECSYS", 's'},
-      {"CHECKVER", 's'}, {"DATE-OBS", 's'}, {"DATE-END", 's'}, {"DATE-BEG", 's'},
-      {"DATE-AVG", 's'}, {"DATEREF", 's'},  {"DATE", 's'},     {"TIMEUNIT", 's'},
-      {"TREFPOS", 's'},  {"EXTVER", 'i'},   {"EXTLEVEL", 'i'}, {"BLANK", 'i'},
-      {"WCSAXES", 'i'},  {"EQUINOX", 'n'},  {"EPOCH", 'n'},    {"MJD-OBS", 'n'},
-      {"MJD-AVG", 'n'},  {"MJD-BEG", 'n'},  {"MJD-END", 'n'},  {"BZERO", 'n'},
-      {"BSCALE", 'n'},   {"DATAMAX", 'n'},  {"DATAMIN", 'n'},  {"MJDREF", 'n'},
-      {"JDREF", 'n'},    {"TSTART", 'n'},   {"TSTOP", 'n'},    {"TIMEDEL", 'n'},
-      {"LONPOLE", 'n'},  {"LATPOLE", 'n'},  {"RESTFRQ", 'n'},  {"RESTWAV", 'n'},
-      {"OBSGEO-X", 'n'}, {"OBSGEO-Y", 'n'}, {"OBSGEO-Z", 'n'}, {"INHERIT", 'l'},
-      {"EXTEND", 'l'},   {"GROUPS", 'l'},   {"BLOCKED", 'l'}};
     bool typed = true;
-    if (auto r = reserved.find(k); r != reserved.end()) {
-      typed = want_type(r->second == 's'   ? "string"
-                        : r->second == 'i' ? "integer"
-                        : r->second == 'n' ? "number"
+    if (info.type != 0 && (info.flags & k_first_only) == 0) {
+      typed = want_type(info.type == 's'   ? "string"
+                        : info.type == 'i' ? "integer"
+                        : info.type == 'n' ? "number"
                                            : "logical");
     }
-    auto ix = split_indexed(k);
+    std::optional<Indexed> ix;
+    if (k.find_first_of("0123456789") != std::string::npos) {
+      ix = split_indexed(k);
+    }
     if (ix && ix->alt == 0) {
       const auto& r = ix->root;
       if (r == "TTYPE" || r == "TFORM" || r == "TUNIT" || r == "TDISP" || r == "TDIM") {
@@ -797,7 +814,7 @@ void Validator::check_reserved(Hdu& h)
     auto misplaced = [&](const std::string& why) {
       add("fits.keyword-placement", Severity::error, &h, rec, k, why);
     };
-    if (h.number > 1 && (k == "EXTEND" || k == "BLOCKED" || k == "GROUPS")) {
+    if (h.number > 1 && (info.flags & k_primary_only) != 0) {
       misplaced(fmt::format("{} is allowed only in the primary header", k));
     }
     if (ix && (ix->root == "PTYPE" || ix->root == "PSCAL" || ix->root == "PZERO") && ix->alt == 0) {
@@ -808,15 +825,13 @@ void Validator::check_reserved(Hdu& h)
             fmt::format("{}: index {} is outside 1-PCOUNT ({})", k, ix->index, h.pcount));
       }
     }
-    if (image && (k == "TFIELDS" || k == "THEAP" || (ix && ix->alt == 0 && is_column_root(ix->root)))) {
+    if (image && ((info.flags & k_table_only) != 0 || (ix && ix->alt == 0 && is_column_root(ix->root)))) {
       misplaced(fmt::format("{} is a table keyword, not allowed in an image", k));
     }
-    if (table && !h.compressed_image &&
-        (k == "BSCALE" || k == "BZERO" || k == "BUNIT" || k == "BLANK" || k == "DATAMAX" ||
-         k == "DATAMIN")) {
+    if (table && !h.compressed_image && (info.flags & k_image_only) != 0) {
       misplaced(fmt::format("{} is an image keyword, not allowed in a table", k));
     }
-    if (h.kind == HduKind::ascii_table && (k == "THEAP" || (ix && ix->root == "TDIM"))) {
+    if (h.kind == HduKind::ascii_table && ((info.flags & k_not_ascii) != 0 || (ix && ix->root == "TDIM"))) {
       misplaced(fmt::format("{} is not allowed in an ASCII table", k));
     }
     if (h.kind == HduKind::binary_table && ix && ix->root == "TBCOL" && ix->alt == 0) {
