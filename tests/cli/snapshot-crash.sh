@@ -23,7 +23,7 @@ day=0
 snap() { day=$((day + 1)); HEMERA_SNAPSHOT_NOW=$((1793000000 + day * 3600)) hemera-snapshot --root A --dest "$S" "$@"; }
 
 # Named crash points: before, inside and after the state capture.
-for point in snapshot-after-tree snapshot-after-state snapshot-before-rename; do
+for point in snapshot-after-immutable snapshot-after-tree snapshot-after-state snapshot-before-rename; do
   before=$( [[ -d $S ]] && count || echo 0)
   set +e; HEMERA_CRASH_AT=$point snap create -q; rc=$?; set -e
   [[ $rc -eq 137 ]] || fail "$point: exit $rc"

@@ -123,6 +123,11 @@ grep -q '"action":"snapshot.restore"' A/.hemera/audit.log || fail "restore not a
 grep -q '"action":"snapshot.restore"' R2/.hemera/audit.log || fail "restore not in the restored log"
 [[ -f R1/.hemera/restored-config.yaml ]] || fail "restored configuration missing"
 expect_exit 73 hemera-snapshot --config hemera.yaml restore latest --to R2
+# With the archive gone, restore is authorised against the snapshot's roles.
+expect_exit 0 hemera-snapshot --root "$T/gone" --dest "$S" restore latest --to R4 -q
+expect_exit 0 hemera-verify --root R4 -q --no-alert
+grep -q '"action":"snapshot.restore","actor":"root","allowed":true' R4/.hemera/audit.log ||
+  fail "restore without a live archive not audited in the restored one"
 pass "both snapshots restore into working archives that hemera-verify accepts"
 
 # An unchanged archive: everything linked, the database copy too.

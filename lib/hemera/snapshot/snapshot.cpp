@@ -337,7 +337,8 @@ class Copier {
                      std::optional<std::map<std::string, checksum::Digest>>& manifest)
   {
     fs::path crel = rel / name;
-    if ((rel == ".hemera" && m_skip.count(name) != 0) || is_atomic_temp(name)) {
+    if ((rel == ".hemera" && m_skip.count(name) != 0) || is_atomic_temp(name) ||
+        (m_immutable_only && rel.empty() && name == ".hemera")) {
       return {};
     }
     struct stat cst {};
@@ -351,6 +352,9 @@ class Copier {
       return dir(crel, cst);
     }
     if (S_ISREG(cst.st_mode)) {
+      if (m_immutable_only && !version && rel.filename() != "metadata") {
+        return {};  // mutable: taken under the journal lock only
+      }
       return file(crel, cst, version && name != checksum::k_manifest_name, manifest);
     }
     log::warn("snapshot: skipping {} (not a regular file or directory)", (m_src / crel).string());
@@ -364,11 +368,14 @@ class Copier {
     fs::path src = m_src / rel;
     fs::path dst = m_dst / rel;
     std::string key = rel_string(fs::path(k_tree) / rel);
-    ++m_report.files;
-    m_report.bytes += static_cast<std::uint64_t>(st.st_size);
+    bool counted = !m_immutable_only;  // counted by the final walk only
+    if (counted) {
+      ++m_report.files;
+      m_report.bytes += static_cast<std::uint64_t>(st.st_size);
+    }
     struct stat existing {};
     if (lstat_path(dst, existing)) {
-      return {};  // already captured (a second walk)
+      return {};  // captured by the first walk (immutable)
     }
     if (m_prev) {
       fs::path prev = *m_prev / rel;
@@ -392,8 +399,10 @@ class Copier {
     auto copied = copy_hash(src, dst, st.st_mode & 07777);
     if (!copied) {
       if (copied.error().code == Errc::no_input) {
-        --m_report.files;
-        m_report.bytes -= static_cast<std::uint64_t>(st.st_size);
+        if (counted) {
+          --m_report.files;
+          m_report.bytes -= static_cast<std::uint64_t>(st.st_size);
+        }
         return {};  // removed meanwhile
       }
       return tl::unexpected(copied.error());
@@ -436,6 +445,8 @@ class Copier {
   }
 
   std::map<std::string, checksum::Digest>& hashes() { return m_hashes; }
+  // Walk only immutable files (versions, record revisions), outside .hemera.
+  void immutable_only(bool on) { m_immutable_only = on; }
   std::set<std::string>& skip() { return m_skip; }
 
  private:
@@ -447,6 +458,7 @@ class Copier {
   std::map<std::string, checksum::Digest> m_hashes;  // snapshot-relative, outside payloads
   std::set<std::string> m_skip;
   std::vector<std::pair<fs::path, struct stat>> m_dirs;
+  bool m_immutable_only = false;
 };
 
 // Copy the live database with SQLite's online backup API; check the copy.
@@ -829,6 +841,12 @@ Result<CreateReport> create(archive::Archive& archive, const CreateOptions& opti
     return tl::unexpected(errno_error(errno, "cannot stat", l.root.string()));
   }
 
+  // First, without any lock, the immutable files: new versions are copied
+  // while ingests and other tools run freely.
+  copier.immutable_only(true);
+  HEMERA_TRY(copier.dir(fs::path(), root_st));
+  copier.immutable_only(false);
+  crash_point("snapshot-after-immutable");
   {
     // No commit can finish (append its journal event) while this is held:
     // the tree, the staged commits, the database and the journal agree.
