@@ -187,6 +187,23 @@ tail -c 1 "$A/.hemera/journal" | od -c | grep -q '\\n' || fail "journal ends wit
 tail -n 1 "$A/.hemera/journal" | grep -q "^$seq .*\"version\":3" || fail "the next event is the last line"
 pass "torn journal tail"
 
+# --- a form whose values the record schema refuses: bad input, nothing written
+cat >form6.yaml <<'EOF'
+resourceTitle: {en: "Sixth"}
+dataLevel: L9
+contacts: [{name: Jane, orcId: "12-34"}]
+EOF
+before=$(snapshot)
+expect_exit 65 hemera-ingest --root "$A" --collection x --form form6.yaml o3_20210618_kiruna.na
+expect_err "[record.schema]"
+expect_err "dataLevel"
+expect_err "orcId"
+expect_exit 65 hemera-ingest --root "$A" --json --dry-run --collection x --form form6.yaml o3_20210618_kiruna.na
+check_json
+[[ $(j 'd["refused"]') == True ]] || fail "dry run refuses what the schema refuses"
+[[ $(snapshot) == "$before" ]] || fail "a refused form wrote something"
+pass "record schema gate"
+
 # --- a malformed form is bad input (65)
 printf 'resourceTitle: [unclosed\n' >broken.yaml
 expect_exit 65 hemera-ingest --root "$A" --collection x --form broken.yaml o3_20210618_kiruna.na

@@ -12,6 +12,7 @@
 #include <hemera/archive/journal.hpp>
 #include <hemera/archive/store.hpp>
 #include <hemera/log.hpp>
+#include <hemera/metadata/publishability.hpp>
 #include <hemera/metadata/record.hpp>
 #include <hemera/util/fs.hpp>
 #include <hemera/uuid.hpp>
@@ -151,6 +152,25 @@ Result<void> write_new_file(const fs::path& path, std::string_view data, unsigne
   }
   ::close(fd);
   return {};
+}
+
+// Check the record about to be written against the normative schema; its
+// defects come from the form (a badly typed or malformed value).
+std::vector<validate::Finding> record_findings(const metadata::Record& record,
+                                               const std::string& form_name)
+{
+  std::vector<metadata::Check> checks;
+  metadata::check_schema(record.doc(), checks);
+  std::vector<validate::Finding> out;
+  for (const auto& c : checks) {
+    if (c.level == metadata::Check::Level::error) {
+      out.push_back(finding(form_name, "form", "record.schema",
+                            fmt::format("{}: {} (the record would not match "
+                                        "schemas/record.schema.json)",
+                                        c.path, c.message)));
+    }
+  }
+  return out;
 }
 
 struct Copied {
@@ -343,7 +363,15 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
     if (new_dataset && gate.passed) {
       metadata::RecordDefaults d{result.uuid, now_iso8601(), req.download_url, req.catalogue_url,
                                  dataset_path};
-      (void)metadata::build_record(form, d, gate.summaries, result.contradictions);
+      auto record = metadata::build_record(form, d, gate.summaries, result.contradictions);
+      metadata::add_version(record, result.version, d.now,
+                            static_cast<std::int64_t>(sources.list.size()),
+                            static_cast<std::int64_t>(result.bytes), result.destination);
+      auto bad = record_findings(record, req.form->string());
+      if (!bad.empty()) {
+        result.findings.insert(result.findings.end(), bad.begin(), bad.end());
+        result.refused = true;
+      }
     }
     return result;
   }
@@ -461,6 +489,13 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   }
   if (auto r = record.check_identity(); !r) {
     return cleanup(r.error());
+  }
+  if (auto bad = record_findings(record, req.form ? req.form->string() : std::string("metadata.json"));
+      !bad.empty()) {
+    HEMERA_TRY(remove_tree(staging.dir));
+    result.findings.insert(result.findings.end(), bad.begin(), bad.end());
+    result.refused = true;
+    return result;
   }
   std::string revision_text = record.dump();
   Result<void> wr;
