@@ -451,17 +451,22 @@ class Parser {
   // -------------------------------------------------------------------- lines
 
   // Fetch the next physical line and check its bytes and length; false at EOF.
-  bool next_line(Line& l)
+  // With `defer_bytes` the byte check is left to the caller (numeric data
+  // lines: the tokenizer sees every byte and asks for it only on an anomaly).
+  bool next_line(Line& l, bool defer_bytes = false)
   {
     if (!m_src.next(l)) {
       return false;
     }
     m_last_term = l.term;
-    check_line(l);
+    if (!defer_bytes) {
+      check_bytes(l);
+    }
+    check_length(l);
     return true;
   }
 
-  void check_line(const Line& l)
+  void check_bytes(const Line& l)
   {
     const auto* p = reinterpret_cast<const unsigned char*>(l.text.data());
     std::size_t n = l.text.size();
@@ -477,6 +482,10 @@ class Parser {
         }
       }
     }
+  }
+
+  void check_length(const Line& l)
+  {
     if (l.length > k_max_line && listed(R2, Severity::error)) [[unlikely]] {
       error(R2, l.number, static_cast<std::int64_t>(k_max_line) + 1,
             fmt::format("line has {} characters, more than {}", l.length, k_max_line));
@@ -550,7 +559,8 @@ class Parser {
     const char* p = s + pos;
     auto cls = [](char c) { return k_class[static_cast<unsigned char>(c)]; };
     while (m_vals.size() < n) {
-      while (p < end && cls(*p) == k_blank) {
+      while (p < end && (*p == ' ' || *p == '\t')) {
+        m_dirty |= *p == '\t';
         ++p;
       }
       if (p >= end) {
@@ -662,6 +672,7 @@ class Parser {
         v = neg ? -v : v;
       }
       if (!ok) [[unlikely]] {
+        m_dirty = true;
         if (listed(R6, Severity::error)) {
           error(R6, l.number, col, fmt::format("\"{}\" is not a number", printable(tok)));
         }
@@ -680,7 +691,8 @@ class Parser {
             warn(R8, l.number, col,
                  fmt::format("{} has {} significant digits, more than 7", tok, last_nz));
           }
-        } else if (v != 0 && (std::fabs(v) < 1.0e-38 || std::fabs(v) > 1.0e38) &&
+        } else if (int k = std::min(nd, 19); mant != 0 && (k - 1 + adj < -38 || k + adj > 38) &&
+                   (std::fabs(v) < 1.0e-38 || std::fabs(v) > 1.0e38) &&
                    listed(R8, Severity::warning)) [[unlikely]] {
           warn(R8, l.number, col, fmt::format("{} is outside 1.0E-38..1.0E+38", tok));
         }
@@ -724,12 +736,17 @@ class Parser {
     }
     m_record_line = l.number;
     std::size_t record_len = l.length;
+    const bool deferred = !spec.header;
+    m_dirty = false;
     std::size_t pos = tokenize(l, 0, n, spec);
+    if (deferred && (m_dirty || pos < l.text.size())) [[unlikely]] {
+      check_bytes(l);
+    }
     std::int64_t first_line_values = static_cast<std::int64_t>(m_vals.size());
     bool spanned = false;
     while (m_vals.size() < n) {
       Line c;
-      if (!next_line(c)) {
+      if (!next_line(c, deferred)) {
         if (spec.header) {
           fatal(H2, m_src.line() + 1, 0,
                 fmt::format("the file ends inside the header, in the {} ({} of {} values)",
@@ -741,6 +758,9 @@ class Parser {
         throw Stop{};
       }
       if (is_blank(c.text)) {
+        if (deferred) {
+          check_bytes(c);
+        }
         error(spec.header ? spec.count_rule : D1, c.number, 1,
               fmt::format("blank line inside a record ({}: {} of {} values read)", spec.what,
                           m_vals.size(), n));
@@ -749,7 +769,11 @@ class Parser {
       spanned = true;
       record_len += c.length + 1;
       l = c;
+      m_dirty = false;
       pos = tokenize(l, 0, n, spec);
+      if (deferred && (m_dirty || pos < l.text.size())) [[unlikely]] {
+        check_bytes(l);
+      }
     }
     if (record_len > k_max_record) [[unlikely]] {
       error(R3, m_record_line, 0,
@@ -1276,19 +1300,26 @@ class Parser {
   }
 
   // Fetch the first line of the next record: skip blank lines (D1); false at EOF.
-  bool record_start(Line& l)
+  // With `defer_bytes` the byte check of a non-blank line is the caller's.
+  bool record_start(Line& l, bool defer_bytes = false)
   {
-    if (!next_line(l)) {
+    if (!next_line(l, defer_bytes)) {
       return false;
     }
     if (!is_blank(l.text)) [[likely]] {
       return true;
     }
+    if (defer_bytes) {
+      check_bytes(l);
+    }
     std::int64_t first_blank = l.number;
-    while (next_line(l)) {
+    while (next_line(l, defer_bytes)) {
       if (!is_blank(l.text)) {
         error(D1, first_blank, 1, "blank line inside the data");
         return true;
+      }
+      if (defer_bytes) {
+        check_bytes(l);
       }
     }
     warn(D1, first_blank, 1, "blank lines at the end of the file");
@@ -1299,7 +1330,7 @@ class Parser {
   bool data_record(std::size_t n, const RecordSpec& spec, bool may_end)
   {
     Line l;
-    if (!record_start(l)) {
+    if (!record_start(l, true)) {
       if (!may_end) {
         error(D1, m_src.line(), 0,
               fmt::format("the file ends inside mark {}: {} expected", m_stats.marks + 1,
@@ -1742,6 +1773,7 @@ class Parser {
   std::array<int, k_rule_count> m_rule_count{};
   std::array<bool, k_rule_count> m_rule_more_error{};
   std::vector<double> m_vals;
+  bool m_dirty = false;  // the tokenizer saw a TAB or a bad token on this line
   std::int64_t m_record_line = 0;
   std::int64_t m_missing_in_record = 0;
   std::int64_t m_primary_values = 0;
