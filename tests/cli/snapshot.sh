@@ -51,6 +51,16 @@ expect_exit 0 hemera-snapshot --config hemera.yaml verify latest --json
 check_json
 [[ $(json_get 'len(d["problems"])') == 0 && $(json_get 'd["files"]') -ge 8 ]] || fail "verify first"
 
+# One run at a time per store: a second one exits 75 (cron may retry).
+flock "$S/.lock" sleep 4 &
+locker=$!
+track_pid "$locker"
+sleep 0.5
+expect_exit 75 hemera-snapshot --config hemera.yaml create
+expect_err "another hemera-snapshot run holds the snapshot store"
+expect_exit 75 hemera-snapshot --config hemera.yaml prune
+wait "$locker"
+
 # Changes: a new dataset (FITS), a new version, a role granted.
 expect_exit 0 hemera-ingest --root A --json --collection sky/pilot --form "$EX/dasb/form.json" \
   "$EX/dasb/pilot_crab_20220712.fits"
