@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 
-scripts/install-deps.sh
+bash scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
 export PATH="$src/build/release/tools:$PATH"

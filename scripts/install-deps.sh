@@ -13,9 +13,9 @@ packages=(
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
   util-linux procps time fitsverify hyperfine
+  rsync  # bench/snapshot compares hemera-snapshot with rsync --link-dest
   # replication tests and benchmarks: real FTP/FTPS and SFTP servers, peer tools
   vsftpd openssh-server openssh-client openssl lftp rclone
-  rsync  # bench/snapshot compares hemera-snapshot with rsync --link-dest
   # interoperability: XML (libxml2), the CSW server (cpp-httplib), XSD checks, harvesting clients
   libxml2-dev libxml2-utils libcpp-httplib-dev python3-lxml python3-owslib gdal-bin
 )

@@ -13,7 +13,7 @@ jobs=$(nproc)
 stages=("$@")
 ((${#stages[@]})) || stages=(release sanitize fuzz)
 
-scripts/install-deps.sh
+bash scripts/install-deps.sh
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
