@@ -100,7 +100,7 @@ expect_err "TG C.18"
 pass "the INSPIRE checks catch a missing theme and a missing legal constraint"
 
 # Content: French as PT_FreeText, DOI as a URI identifier, the title escaped, both schemas' identifiers.
-grep -q 'LocalisedCharacterString locale="#FR">Jeu complet, en français<' "$max" || fail "French title"
+grep -q 'LocalisedCharacterString locale="#fr-[0-9a-f-]*">Jeu complet, en français<' "$max" || fail "French title"
 grep -q 'xlink:href="https://doi.org/10.12345/max-record"' "$max" || fail "DOI identifier"
 grep -qF 'Maximal &lt;b&gt;&amp;amp; "quoted" record' "$max" || fail "title not escaped"
 dcm=$(grep -l 'Maximal' exp/*.datacite.xml)

@@ -168,6 +168,7 @@ std::string serialize(xmlDocPtr doc)
 struct Iso {
   xmlNsPtr gmd, gco, gmx, gml, xlink, xsi;
   bool french = false;  // a French locale is declared (PT_FreeText)
+  std::string locale;   // its id, unique per record ("fr-<uuid>")
 
   xmlNodePtr cs(xmlNodePtr parent, const char* name, const std::string& text) const
   {
@@ -183,7 +184,7 @@ struct Iso {
     if (french && !fr.empty()) {
       attr(p, xsi, "type", "gmd:PT_FreeText_PropertyType");
       xmlNodePtr g = el(el(p, gmd, "PT_FreeText"), gmd, "textGroup");
-      attr(el(g, gmd, "LocalisedCharacterString", fr), "locale", "#FR");
+      attr(el(g, gmd, "LocalisedCharacterString", fr), "locale", "#" + locale);
     }
     return p;
   }
@@ -396,6 +397,7 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
          "http://www.isotc211.org/2005/gmx http://schemas.opengis.net/iso/19139/20070417/gmx/gmx.xsd");
   }
   n.french = !s.title_fr.empty() || !s.abstract_fr.empty();
+  n.locale = "fr-" + s.uuid;
   std::string lang = iso639_2(s.language);
 
   n.cs(root, "fileIdentifier", s.uuid);
@@ -417,7 +419,7 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
   n.cs(root, "metadataStandardVersion", "1.0");
   if (n.french) {
     xmlNodePtr loc = el(el(root, n.gmd, "locale"), n.gmd, "PT_Locale");
-    attr(loc, "id", "FR");
+    attr(loc, "id", n.locale);
     n.language(loc, "languageCode", "fre");
     n.code(loc, "characterEncoding", "MD_CharacterSetCode", "utf8");
   }

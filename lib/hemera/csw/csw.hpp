@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// OGC CSW 2.0.2 (discovery) per partner: GetCapabilities, DescribeRecord,
+// GetRecords (KVP and XML POST, CQL_TEXT and OGC Filter 1.1), GetRecordById,
+// OWS exception reports; and the landing page of each record. The request
+// handling is independent of the HTTP server (server.cpp, cpp-httplib).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <hemera/config.hpp>
+#include <hemera/error.hpp>
+#include <hemera/export/export.hpp>
+
+namespace hemera::csw {
+
+// A response to send: status, content type, body.
+struct Response {
+  int status = 200;
+  std::string content_type = "application/xml; charset=UTF-8";
+  std::string body;
+};
+
+// The records one partner receives, with their summaries, sorted by UUID.
+struct Container {
+  interop::Partner partner;
+  std::vector<std::size_t> entries;       // indexes into Catalogue::entries
+  std::vector<interop::Summary> summaries;  // same order
+};
+
+// Every record of the archive and the per-partner containers, read once.
+struct Catalogue {
+  config::Config config;
+  std::string public_url;  // base of the operation URLs
+  std::vector<interop::Entry> entries;
+  std::map<std::string, Container> containers;
+  std::size_t skipped = 0;
+};
+
+// Read the records from `source` and build one container per configured partner.
+Result<std::shared_ptr<const Catalogue>> load(const config::Config& config, interop::RecordSource& source);
+
+// Answer a CSW request for `partner`: `kvp` holds the query parameters (keys
+// in any case), `body` the POSTed XML (empty for GET).
+Response handle(const Catalogue& catalogue, const std::string& partner,
+                const std::multimap<std::string, std::string>& kvp, const std::string& body);
+
+// Answer GET /<uuid>: an HTML page (every field escaped) or, when `json`, the record.
+Response landing_page(const Catalogue& catalogue, const std::string& uuid, bool json);
+
+// How the server runs.
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 8;
+  std::size_t max_request_bytes = 1 << 20;
+  int timeout_seconds = 10;
+};
+
+// Serve /csw/<partner> and /<uuid> until SIGINT or SIGTERM.
+Result<void> serve(std::shared_ptr<const Catalogue> catalogue, const ServeOptions& options);
+
+}  // namespace hemera::csw

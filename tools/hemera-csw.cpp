@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// hemera-csw: an OGC CSW 2.0.2 endpoint per partner (/csw/<partner>) and a
+// landing page per record (/<uuid>), read-only, for harvesters and DOIs.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include <hemera/cli/tool.hpp>
+#include <hemera/csw/csw.hpp>
+
+using namespace hemera;
+
+int main(int argc, char** argv)
+{
+  cli::Tool tool("hemera-csw", "Serve the catalogue over OGC CSW 2.0.2, one endpoint per partner, and landing pages");
+  auto& app = tool.app();
+  app.require_subcommand(1);
+  std::string listen;
+  int threads = 0;
+  auto* cmd_serve = app.add_subcommand("serve", "Serve /csw/<partner> and /<uuid> over HTTP until SIGTERM");
+  cmd_serve->add_option("-l,--listen", listen, "HOST:PORT to listen on (default csw.listen, else 127.0.0.1:8080)");
+  cmd_serve->add_option("-t,--threads", threads, "Worker threads (default csw.threads, else 8)")
+    ->check(CLI::Range(1, 256));
+  tool.example("hemera-csw serve --listen 127.0.0.1:8080",
+               "Serve http://127.0.0.1:8080/csw/default behind a TLS reverse proxy.");
+
+  return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
+    csw::ServeOptions opt;
+    std::string where = listen.empty() ? ctx.config.get_string("csw.listen", "127.0.0.1:8080") : listen;
+    auto colon = where.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return fail(Errc::usage, fmt::format("--listen wants HOST:PORT, not '{}'", where), {}, "--listen");
+    }
+    opt.host = where.substr(0, colon);
+    char* end = nullptr;
+    long port = std::strtol(where.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || port < 1 || port > 65535) {
+      return fail(Errc::usage, fmt::format("bad port in '{}'", where), {}, "--listen");
+    }
+    opt.port = static_cast<int>(port);
+    auto int_key = [&](const char* key, long long fallback) {
+      const auto* v = ctx.config.find(key);
+      return v != nullptr && v->is_number_integer() ? v->get<long long>() : fallback;
+    };
+    opt.threads = threads > 0 ? threads : static_cast<int>(std::clamp(int_key("csw.threads", 8), 1LL, 256LL));
+    opt.max_request_bytes = static_cast<std::size_t>(std::clamp(int_key("csw.max_request_bytes", 1 << 20), 1024LL, 1LL << 26));
+    if (auto t = ctx.config.get_string("csw.timeout"); !t.empty()) {
+      auto d = HEMERA_TRY(config::parse_duration(t));
+      opt.timeout_seconds = static_cast<int>(std::clamp<long long>(d.count(), 1, 3600));
+    }
+    if (!std::filesystem::is_directory(ctx.root)) {
+      return fail(Errc::no_input, fmt::format("no archive at {}", ctx.root.string()), {}, "--root");
+    }
+    auto source = interop::archive_source(ctx.root);
+    auto catalogue = HEMERA_TRY(csw::load(ctx.config, *source));
+    if (!ctx.quiet) {
+      std::fprintf(stderr, "hemera-csw: %zu record(s), %zu partner(s), listening on http://%s:%d/csw/<partner>\n",
+                   catalogue->entries.size(), catalogue->containers.size(), opt.host.c_str(), opt.port);
+    }
+    HEMERA_TRY(csw::serve(catalogue, opt));
+    return 0;
+  });
+}
