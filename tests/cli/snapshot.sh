@@ -144,6 +144,7 @@ pass "both snapshots restore into working archives that hemera-verify accepts"
 export HEMERA_SNAPSHOT_NOW=2026-11-02T10:30:00Z
 expect_exit 0 hemera-snapshot --config hemera.yaml create --json
 [[ $(json_get 'd["files_copied"]') -le 2 ]] || fail "no-change snapshot copied $(json_get 'd["files_copied"]') files"
+[[ $(json_get 'd["files"] == d["files_linked"] + d["files_copied"]') == True ]] || fail "counts do not add up"
 expect_exit 0 hemera-snapshot --config hemera.yaml list --json
 check_json
 [[ $(json_get 'len(d["snapshots"])') == 3 ]] || fail "list"
