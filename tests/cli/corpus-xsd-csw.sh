@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Every hemera-csw response validates against the official XSDs in
+# $HEMERA_SHARED/schemas: capabilities, DescribeRecord, GetRecords (hits;
+# brief, summary and full Dublin Core; ISO 19139 through the CSW+ISO wrapper),
+# GetRecordById in both schemas, and exception reports (OWS 1.0.0).
+source "$HEMERA_SRC/tests/cli/lib.sh"
+
+S="$HEMERA_SHARED/schemas"
+[[ -f $S/ogc/csw/2.0.2/CSW-discovery.xsd ]] || fail "no schemas in $S"
+command -v xmllint >/dev/null || fail "xmllint (libxml2-utils) is missing"
+EX="$HEMERA_SRC/examples"
+PORT=$(free_port)
+BASE=http://127.0.0.1:$PORT
+cat >hemera.yaml <<YAML
+root: $T/A
+public_url: $BASE
+YAML
+export HEMERA_CONFIG=$T/hemera.yaml
+cat >max.yaml <<'YAML'
+resourceTitle: {en: "Maximal record", fr: "Jeu complet"}
+resourceAbstract: {en: "Every optional field present.", fr: "Tout."}
+status: Public
+identifiers: [{code: "10.12345/max-record", codeSpace: "http://dx.doi.org/"}]
+YAML
+cat >min.yaml <<'YAML'
+resourceTitle: {en: "Minimal record"}
+status: Public
+YAML
+expect_exit 0 hemera-init -q
+expect_exit 0 hemera-ingest --json --collection strato2021/o3sonde --form "$EX/datb/form.yaml" \
+  "$EX/datb/o3_20210618_kiruna.na" "$EX/datb/gps_20210618_kiruna.nmea"
+U1=$(json_get 'd["uuid"]')
+expect_exit 0 hemera-ingest -q --collection test/max --form max.yaml "$EX/datb/o3_20210618_kiruna.na"
+expect_exit 0 hemera-ingest -q --collection test/min --form min.yaml "$EX/datb/o3_20210618_kiruna.na"
+
+hemera-csw serve --listen "127.0.0.1:$PORT" 2>csw.log &
+track_pid $!
+for _ in $(seq 100); do curl -sf "$BASE/csw/default?service=CSW&request=GetCapabilities" -o /dev/null && break; sleep 0.1; done
+
+Q="$BASE/csw/default?service=CSW&version=2.0.2"
+get() { curl -sf "$2" -o "$1" || fail "GET $2"; }
+get cap.xml "$BASE/csw/default?SERVICE=CSW&REQUEST=GetCapabilities"
+get cap2.xml "$Q&request=GetCapabilities"
+get hits.xml "$Q&request=GetRecords&resultType=hits"
+get brief.xml "$Q&request=GetRecords&resultType=results&elementSetName=brief"
+get summary.xml "$Q&request=GetRecords&resultType=results&elementSetName=summary&maxRecords=2"
+get full.xml "$Q&request=GetRecords&resultType=results&elementSetName=full&sortBy=dc:title:D"
+get past.xml "$Q&request=GetRecords&resultType=results&startPosition=50"
+get byid.xml "$Q&request=GetRecordById&id=$U1&elementSetName=full"
+get gmd.xml "$Q&request=GetRecords&resultType=results&outputSchema=http://www.isotc211.org/2005/gmd&typeNames=gmd:MD_Metadata"
+get gmdid.xml "$Q&request=GetRecordById&id=$U1&outputSchema=http://www.isotc211.org/2005/gmd"
+get describe.xml "$Q&request=DescribeRecord"
+cat >post.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" xmlns:ogc="http://www.opengis.net/ogc"
+  service="CSW" version="2.0.2" resultType="results" startPosition="1" maxRecords="5">
+  <csw:Query typeNames="csw:Record"><csw:ElementSetName>summary</csw:ElementSetName>
+    <csw:Constraint version="1.1.0"><ogc:Filter><ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\">
+      <ogc:PropertyName>dc:title</ogc:PropertyName><ogc:Literal>%record</ogc:Literal></ogc:PropertyIsLike></ogc:Filter></csw:Constraint>
+    <ogc:SortBy><ogc:SortProperty><ogc:PropertyName>dc:title</ogc:PropertyName><ogc:SortOrder>ASC</ogc:SortOrder></ogc:SortProperty></ogc:SortBy>
+  </csw:Query></csw:GetRecords>
+XML
+curl -sf -H 'Content-Type: application/xml; charset=UTF-8' --data-binary @post.xml "$BASE/csw/default" -o posted.xml || fail "POST"
+grep -q 'numberOfRecordsMatched="2"' posted.xml || { cat posted.xml; fail "POST filter"; }
+[[ $(grep -o '<dc:title>[^<]*' posted.xml | head -1) == "<dc:title>Maximal record" ]] || fail "POST sort"
+curl -s "$Q&request=GetRecords&maxRecords=x" -o exc.xml
+grep -q 'numberOfRecordsMatched="3"' hits.xml || fail "hits"
+grep -q 'numberOfRecordsReturned="2" nextRecord="3"' summary.xml || { cat summary.xml; fail "paging"; }
+grep -q 'numberOfRecordsReturned="0" nextRecord="0"' past.xml || fail "past the end"
+[[ $(grep -c '<csw:BriefRecord' brief.xml) == 3 && $(grep -c '<csw:SummaryRecord' summary.xml) == 2 &&
+   $(grep -c '<csw:Record>\|<csw:Record ' full.xml) == 3 ]] || fail "element names match ElementSetName"
+
+cd "$S"
+xmllint --noout --nonet --schema ogc/csw/2.0.2/CSW-discovery.xsd "$T"/{cap,cap2,hits,brief,summary,full,past,byid,describe,posted}.xml ||
+  fail "CSW responses do not validate against CSW-discovery.xsd"
+xmllint --noout --nonet --schema wrappers/csw-2.0.2-with-iso19139.xsd "$T"/{gmd,gmdid}.xml ||
+  fail "gmd responses do not validate against the CSW + ISO 19139 wrapper"
+xmllint --noout --nonet --schema ogc/ows/1.0.0/owsExceptionReport.xsd "$T/exc.xml" || fail "exception report"
+pass "every CSW response validates against the official schemas"
