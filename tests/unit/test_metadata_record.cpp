@@ -151,6 +151,19 @@ TEST_SUITE("metadata::record")
     CHECK(r->doc()["keywords"] == "oops");
   }
 
+  TEST_CASE("numbers a typed field cannot hold exactly are kept as they are")
+  {
+    auto r = Record::parse(R"({"publications": [{"publicationYear": 18446744073709551615}],
+      "spatialExtents": [{"area": {"type": "point", "latitude": 1, "longitude": 2, "altitude": 9007199254740993}}]})", "x");
+    REQUIRE(r);
+    json before = r->doc();
+    r->set_publications(*r->publications());
+    r->set_spatial_extents(*r->spatial_extents());
+    CHECK(r->doc() == before);
+    CHECK_FALSE(r->publications()->at(0).publication_year);
+    CHECK(r->spatial_extents()->at(0).area->latitude == 1.0);
+  }
+
   TEST_CASE("identity: id and identifier must be the same UUID")
   {
     auto r = Record::parse(R"({"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "identifier": "1f8fad5b-d9cb-469f-a165-70867728950e"})", "x");
@@ -191,6 +204,12 @@ TEST_SUITE("metadata::record")
     auto s = parse_form("- a\n- b\n", "form.yaml");
     REQUIRE_FALSE(s);
     CHECK(s.error().rule == "form.type");
+    auto u = parse_form("resourceTitle: {en: \"caf\xe9\"}\n", "form.yaml");
+    REQUIRE_FALSE(u);
+    CHECK(u.error().rule == "form.encoding");
+    auto big = parse_form("{\"note\": 1e400}", "form.json");
+    REQUIRE_FALSE(big);
+    CHECK(big.error().code == Errc::data);
   }
 
   TEST_CASE("GPS files: NMEA, GPX and CSV give a track, its bounds and its times")

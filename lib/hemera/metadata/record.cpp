@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -43,15 +44,36 @@ bool read_value(const json& j, std::string& out)
 
 bool read_value(const json& j, double& out)
 {
-  if (!j.is_number()) {
-    return false;
+  if (j.is_number_float()) {
+    out = j.get<double>();
+    return true;
   }
-  out = j.get<double>();
-  return true;
+  // An integer is taken only when a double holds it exactly (lossless).
+  if (j.is_number_unsigned()) {
+    auto u = j.get<std::uint64_t>();
+    if (u > (std::uint64_t{1} << 53)) {
+      return false;
+    }
+    out = static_cast<double>(u);
+    return true;
+  }
+  if (j.is_number_integer()) {
+    auto i = j.get<std::int64_t>();
+    if (i > (std::int64_t{1} << 53) || i < -(std::int64_t{1} << 53)) {
+      return false;
+    }
+    out = static_cast<double>(i);
+    return true;
+  }
+  return false;
 }
 
 bool read_value(const json& j, std::int64_t& out)
 {
+  if (j.is_number_unsigned() &&
+      j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return false;
+  }
   if (!j.is_number_integer()) {
     return false;
   }
@@ -154,13 +176,41 @@ Result<Record> Record::from_json(json doc)
   return rec;
 }
 
+namespace {
+
+// Return true if `j` holds a number JSON cannot write back (1e400 parses as
+// infinity and would be written as null).
+bool has_nonfinite(const json& j, int depth = 0)
+{
+  if (depth > 256) {
+    return true;
+  }
+  if (j.is_number_float()) {
+    return !std::isfinite(j.get<double>());
+  }
+  if (j.is_structured()) {
+    for (const auto& e : j) {
+      if (has_nonfinite(e, depth + 1)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Record> Record::parse(std::string_view text, const std::string& name)
 {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     return fail(Errc::data, fmt::format("not valid JSON: {}", e.what()), name, {}, "record.syntax");
+  }
+  if (has_nonfinite(doc)) {
+    return fail(Errc::data, "a number is out of range, or the document is nested too deeply", name,
+                {}, "record.syntax");
   }
   auto r = from_json(std::move(doc));
   if (!r) {
@@ -311,23 +361,35 @@ Result<json> parse_form(std::string_view text, const std::string& name)
   // JSON is valid YAML, but parse it as JSON when it looks like JSON, for
   // exact numbers and precise messages.
   auto first = text.find_first_not_of(" \t\r\n");
+  json form;
   if (first != std::string_view::npos && text[first] == '{') {
     try {
-      return json::parse(text);
-    } catch (const json::parse_error& e) {
+      form = json::parse(text);
+    } catch (const json::exception& e) {
       return fail(Errc::data, fmt::format("not valid JSON: {}", e.what()), name, {}, "form.syntax");
     }
+  } else {
+    try {
+      YAML::Node root = YAML::Load(std::string(text));
+      if (!root.IsMap()) {
+        return fail(Errc::data, "a form is a mapping of record keys (YAML or JSON object)", name,
+                    {}, "form.type");
+      }
+      form = HEMERA_TRY(yaml_to_json(root, name, 0));
+    } catch (const YAML::Exception& e) {
+      return fail(Errc::data, e.msg, fmt::format("{}:{}", name, e.mark.line + 1), {}, "form.syntax");
+    }
+  }
+  if (has_nonfinite(form)) {
+    return fail(Errc::data, "a number is out of range, or the form is nested too deeply", name, {},
+                "form.syntax");
   }
   try {
-    YAML::Node root = YAML::Load(std::string(text));
-    if (!root.IsMap()) {
-      return fail(Errc::data, "a form is a mapping of record keys (YAML or JSON object)", name, {},
-                  "form.type");
-    }
-    return yaml_to_json(root, name, 0);
-  } catch (const YAML::Exception& e) {
-    return fail(Errc::data, e.msg, fmt::format("{}:{}", name, e.mark.line + 1), {}, "form.syntax");
+    (void)form.dump();  // every string must be UTF-8 to be written in the record
+  } catch (const json::exception&) {
+    return fail(Errc::data, "the form is not valid UTF-8", name, {}, "form.encoding");
   }
+  return form;
 }
 
 std::string form_hash(const json& form)
