@@ -61,13 +61,13 @@ Result<void> read_journal(const archive::Archive& archive, verify::Options& opts
 
 // Acknowledge the open problems (of the given datasets, or all).
 Result<int> acknowledge(cli::Context& ctx, archive::Archive& archive,
-                        const std::vector<std::string>& datasets)
+                        const std::vector<std::string>& datasets, const std::string& site)
 {
   std::vector<std::string> matches = datasets.empty() ? std::vector<std::string>{""} : datasets;
   std::vector<std::string> keys;
   for (const auto& m : matches) {
     HEMERA_TRY(auth::require(archive, ctx.actor, "verify.ack", m));
-    auto got = HEMERA_TRY(alert::acknowledge(archive.db(), verify::alert_source("local"), m,
+    auto got = HEMERA_TRY(alert::acknowledge(archive.db(), verify::alert_source(site), m,
                                              ctx.actor.name,
                                              static_cast<std::int64_t>(std::time(nullptr))));
     keys.insert(keys.end(), got.begin(), got.end());
@@ -129,7 +129,7 @@ int main(int argc, char** argv)
   return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
     auto archive = HEMERA_TRY(archive::Archive::open(ctx.root));
     if (ack) {
-      return acknowledge(ctx, archive, datasets);
+      return acknowledge(ctx, archive, datasets, target.empty() ? "local" : "target:" + target);
     }
     verify::Options opts;
     opts.datasets = datasets;
