@@ -622,6 +622,9 @@ TEST_SUITE("fits::validate")
     h.push_back(kv("CRVAL1", "10.0"));
     h.push_back(kv("WCSAXES", "2"));
     h.push_back(kv("CDELT1", "0.0"));
+    h.push_back(ks("TIMESYS", "UTC"));
+    h.push_back(ks("TIMEUNIT", "s"));
+    h.push_back(ks("TIMESYS", "JST"));
     b.header(h);
     auto th = table_header(1, "T");
     th.push_back(ks("BUNIT", "Jy"));
@@ -638,6 +641,11 @@ TEST_SUITE("fits::validate")
           "CRVAL1 comes first (record 7) [fits.wcs-order]\n"
           "keys.fits: HDU 1: record 9: error: CDELT1 = 0: a WCS axis cannot have a zero increment "
           "[fits.wcs]\n"
+          "keys.fits: HDU 1: record 12: warning: TIMESYS appears again (first at record 10) "
+          "[fits.keyword-duplicate]\n"
+          "keys.fits: HDU 1: record 12: error: TIMESYS = 'JST' is not a time scale of FITS 4.0 "
+          "(TAI, TT, UTC, UT1, TCG, TCB, TDB, GPS, LOCAL, or the older TDT, ET, IAT, GMT, UT()) "
+          "[fits.time]\n"
           "keys.fits: HDU 2 (T): record 12: error: BUNIT is an image keyword, not allowed in a "
           "table [fits.keyword-placement]\n");
   }

@@ -840,6 +840,36 @@ void Validator::check_reserved(Hdu& h)
     if (k == "BLANK" && image && float_image) {
       misplaced(fmt::format("BLANK is not allowed with a floating-point BITPIX ({})", *h.bitpix));
     }
+    // Time coordinates (FITS 4.0 section 9.2).
+    if (k == "TIMESYS" && c.type == ValueType::string) {
+      static const std::string_view scales[] = {"TAI", "TT",  "TDT", "ET",  "IAT", "UT1", "UTC",
+                                                "GMT", "GPS", "TCG", "TCB", "TDB", "LOCAL"};
+      if (std::find(std::begin(scales), std::end(scales), c.text) == std::end(scales) &&
+          c.text.rfind("UT(", 0) != 0) {
+        add("fits.time", Severity::error, &h, rec, k,
+            fmt::format("TIMESYS = '{}' is not a time scale of FITS 4.0 (TAI, TT, UTC, UT1, TCG, "
+                        "TCB, TDB, GPS, LOCAL, or the older TDT, ET, IAT, GMT, UT())",
+                        c.text));
+      }
+    }
+    if (k == "TIMEUNIT" && c.type == ValueType::string) {
+      static const std::string_view units[] = {"s", "d", "a", "cy", "min", "h", "yr", "ta", "Ba"};
+      if (std::find(std::begin(units), std::end(units), c.text) == std::end(units)) {
+        add("fits.time-value", Severity::warning, &h, rec, k,
+            fmt::format("TIMEUNIT = '{}' is not one of s, d, a, cy, min, h, yr, ta, Ba", c.text));
+      }
+    }
+    if (k == "TREFPOS" && c.type == ValueType::string) {
+      static const std::string_view places[] = {
+        "TOPOCENTER", "GEOCENTER", "BARYCENTER", "RELOCATABLE", "CUSTOM",
+        "HELIOCENTER", "GALACTIC", "EMBARYCENTER", "MERCURY", "VENUS", "MARS",
+        "JUPITER", "SATURN", "URANUS", "NEPTUNE"};
+      if (std::find(std::begin(places), std::end(places), c.text) == std::end(places)) {
+        add("fits.time-value", Severity::warning, &h, rec, k,
+            fmt::format("TREFPOS = '{}' is not a reference position of FITS 4.0 section 9.2.3",
+                        c.text));
+      }
+    }
     if (k == "EPOCH") {
       add("fits.deprecated", Severity::warning, &h, rec, k, "EPOCH is deprecated: use EQUINOX");
     }
