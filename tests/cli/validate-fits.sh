@@ -87,3 +87,22 @@ check_json
   fail "finding location"
 [[ $(json_get "d['files'][0]['findings'][0]['rule']") == fits.keyword-order ]] || fail "rule"
 pass "hemera-validate on built FITS files"
+
+# Memory stays flat: a 2 GB image with DATASUM (every byte is read and summed)
+# validates in well under 64 MiB of peak RSS. The file is sparse: no disk used.
+"$PY" - <<'EOF'
+cards = ["SIMPLE  =                    T", "BITPIX  =                  -32",
+         "NAXIS   =                    2", "NAXIS1  =                25000",
+         "NAXIS2  =                21600", "DATASUM = '0       '", "END"]
+with open("big.fits", "wb") as f:
+    f.write("".join(c.ljust(80) for c in cards).ljust(2880).encode())
+    f.truncate(2880 + (25000 * 21600 * 4 + 2879) // 2880 * 2880)
+EOF
+/usr/bin/time -f "%M" -o rss.txt hemera-validate -q big.fits || fail "the 2 GB file does not validate"
+rss=$(tail -1 rss.txt)
+[[ $rss -lt $((64 * 1024)) ]] || fail "peak RSS ${rss} KiB on a 2 GB file (limit 64 MiB)"
+# One non-zero byte in the middle is caught by DATASUM.
+printf '\x01' | dd of=big.fits bs=1 seek=$((2880 + 1000000000)) conv=notrunc status=none
+expect_exit 1 hemera-validate big.fits
+expect_out "error: DATASUM = '0' but the data unit sums to 16777216: the data changed after the sum was written [fits.datasum]"
+pass "2 GB validated in $((rss / 1024)) MiB peak RSS"
