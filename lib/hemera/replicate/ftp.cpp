@@ -5,6 +5,7 @@
 // SFTP v3 rename does not overwrite).
 #include <hemera/replicate/backends.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -74,6 +75,21 @@ class CurlTarget final : public Target {
   Result<checksum::FileHash> put_temp(const std::string& key, const fs::path& source,
                                       const checksum::Digest& /*expected*/) override
   {
+    return upload(key, source, 0);
+  }
+
+  Result<checksum::FileHash> resume_temp(const std::string& key, const fs::path& source, std::uint64_t offset,
+                                         const checksum::Digest& /*expected*/) override
+  {
+    return upload(key, source, offset);
+  }
+
+ private:
+  // Upload `source` from `offset` on (appended to `key` when offset > 0),
+  // hashing the whole file: the part already sent is read and hashed first.
+  Result<checksum::FileHash> upload(const std::string& key, const fs::path& source, std::uint64_t offset)
+  {
+    HEMERA_TRY(ensure_entry());
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(source.c_str(), "rb"), &std::fclose);
     if (!f) {
       return tl::unexpected(errno_error(errno, "open", source.string()));
@@ -82,11 +98,26 @@ class CurlTarget final : public Target {
     auto size = fs::file_size(source, ec);
     detail::UploadSource src;
     src.file = f.get();
+    if (offset > size) {
+      return fail(Errc::io, "the temporary file is longer than the local file", where(key));
+    }
+    std::vector<char> buf(checksum::k_read_size);
+    for (std::uint64_t left = offset; left > 0;) {
+      auto n = std::fread(buf.data(), 1, std::min<std::uint64_t>(left, buf.size()), f.get());
+      if (n == 0) {
+        return fail(Errc::io, "read error while resuming", source.string());
+      }
+      src.hasher.update(buf.data(), n);
+      left -= n;
+    }
     CURL* c = setup(url_of(key));
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, &detail::upload_read);
     curl_easy_setopt(c, CURLOPT_READDATA, &src);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size - offset));
+    if (offset > 0) {
+      curl_easy_setopt(c, CURLOPT_APPEND, 1L);
+    }
     curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
     curl_easy_setopt(c, CURLOPT_NEW_FILE_PERMS, 0644L);
     curl_easy_setopt(c, CURLOPT_NEW_DIRECTORY_PERMS, 0755L);
@@ -101,9 +132,10 @@ class CurlTarget final : public Target {
       return tl::unexpected(detail::curl_error(rc, m_err, "upload", where(key)));
     }
     capture_entry();
-    return checksum::FileHash{src.sent, src.hasher.finish()};
+    return checksum::FileHash{offset + src.sent, src.hasher.finish()};
   }
 
+ public:
   Result<void> rename(const std::string& from, const std::string& to) override
   {
     HEMERA_TRY(ensure_entry());
@@ -132,6 +164,7 @@ class CurlTarget final : public Target {
 
   Result<std::optional<RemoteStat>> stat(const std::string& key) override
   {
+    HEMERA_TRY(ensure_entry());
     CURL* c = setup(url_of(key));
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     auto rc = curl_easy_perform(c);
@@ -184,6 +217,7 @@ class CurlTarget final : public Target {
 
   Result<std::vector<std::string>> list_temp() override
   {
+    HEMERA_TRY(ensure_entry());
     std::string body;
     CURL* c = setup(url_of(k_temp_prefix));
     curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
@@ -220,12 +254,17 @@ class CurlTarget final : public Target {
 
   [[nodiscard]] Properties properties() const override
   {
-    return {m_scheme, !m_sftp, false, true};
+    return {m_scheme, !m_sftp, false, true, true};
   }
 
  private:
   std::string url_of(const std::string& key) const
   {
+    if (!m_sftp && !m_abs_base.empty()) {
+      // Absolute paths, used without CWD: one command per operation.
+      auto a = abs(key);
+      return fmt::format("ftp://{}/%2F{}", m_ep.host, detail::url_path_escape(a.substr(a.find_first_not_of('/'))));
+    }
     std::string p = m_ep.path.empty() ? key : m_ep.path + "/" + key;
     std::string scheme = m_scheme == "ftps" ? "ftp" : m_scheme;
     if (m_sftp) {
@@ -260,6 +299,8 @@ class CurlTarget final : public Target {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_config.timeout.count()));
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "ftp,sftp");
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024L);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
     // Replies to NOBODY requests ("Content-Length: …") must not reach stdout.
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &discard);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &discard);
@@ -286,6 +327,8 @@ class CurlTarget final : public Target {
       }
     } else {
       curl_easy_setopt(c, CURLOPT_FTP_USE_EPSV, 1L);
+      curl_easy_setopt(c, CURLOPT_FTP_FILEMETHOD,
+                       static_cast<long>(m_abs_base.empty() ? CURLFTPMETHOD_MULTICWD : CURLFTPMETHOD_NOCWD));
       if (m_scheme == "ftps") {
         curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -313,9 +356,11 @@ class CurlTarget final : public Target {
     }
   }
 
+  // Learn the FTP login folder and create the base and temporary folders,
+  // once per connection's lifetime (SFTP paths are absolute already).
   Result<void> ensure_entry()
   {
-    if (!m_abs_base.empty()) {
+    if (m_sftp || m_ready) {
       return {};
     }
     CURL* c = setup(url_of(""));
@@ -329,6 +374,10 @@ class CurlTarget final : public Target {
     if (m_abs_base.empty()) {
       return fail(Errc::unavailable, "the FTP server did not give its home folder (PWD)", where(""));
     }
+    Slist q;
+    q.add("*MKD " + abs(std::string(k_temp_prefix).substr(0, std::string(k_temp_prefix).size() - 1)));
+    HEMERA_TRY(quote(q, "mkdir", k_temp_prefix));
+    m_ready = true;
     return {};
   }
 
@@ -346,6 +395,7 @@ class CurlTarget final : public Target {
 
   Result<checksum::FileHash> download(const std::string& key, std::FILE* file)
   {
+    HEMERA_TRY(ensure_entry());
     detail::DownloadSink sink;
     sink.file = file;
     CURL* c = setup(url_of(key));
@@ -374,6 +424,7 @@ class CurlTarget final : public Target {
   std::string m_scheme;
   Endpoint m_ep;
   bool m_sftp = false;
+  bool m_ready = false;  // FTP: login folder known, temporary folder made
   std::string m_abs_base;
   std::string m_host_key;
   std::set<std::string> m_dirs;

@@ -133,6 +133,49 @@ std::vector<Item> items_of(const journal::Event& e, const fs::path& root, std::v
   return payload;
 }
 
+// Return the sequence number of the journal's last line when it is whole and
+// well-formed (0 for an empty or missing journal), else nullopt.
+std::optional<std::uint64_t> last_seq(const fs::path& path)
+{
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    return errno == ENOENT ? std::optional<std::uint64_t>(0) : std::nullopt;
+  }
+  if (std::fseek(f.get(), 0, SEEK_END) != 0) {
+    return std::nullopt;
+  }
+  long end = std::ftell(f.get());
+  if (end <= 0) {
+    return end == 0 ? std::optional<std::uint64_t>(0) : std::nullopt;
+  }
+  std::string tail;
+  long pos = end;
+  constexpr long k_chunk = 64 * 1024;
+  for (;;) {
+    long from = std::max(0L, pos - k_chunk);
+    std::string chunk(static_cast<std::size_t>(pos - from), '\0');
+    if (std::fseek(f.get(), from, SEEK_SET) != 0 ||
+        std::fread(chunk.data(), 1, chunk.size(), f.get()) != chunk.size()) {
+      return std::nullopt;
+    }
+    tail.insert(0, chunk);
+    pos = from;
+    if (tail.back() != '\n') {
+      return std::nullopt;  // a torn tail: let the reader decide
+    }
+    auto nl = tail.rfind('\n', tail.size() - 2);
+    if (nl != std::string::npos || pos == 0) {
+      auto line = tail.substr(nl == std::string::npos ? 0 : nl + 1);
+      line.pop_back();
+      auto e = journal::parse_line(line);
+      if (!e) {
+        return std::nullopt;
+      }
+      return e->seq;
+    }
+  }
+}
+
 // The outcome of one file.
 struct Outcome {
   enum class Kind { uploaded, skipped, checked, problem, error } kind = Kind::skipped;
@@ -163,6 +206,22 @@ class Engine {
     std::set<std::uint64_t> acked;
     for (const auto& row : HEMERA_TRY(db.query("SELECT seq FROM replication_acks WHERE target = ?", {m_config.name}))) {
       acked.insert(static_cast<std::uint64_t>(row[0].integer));
+    }
+    if (!m_options.full) {
+      // Nothing pending when every sequence number up to the journal's last
+      // one is acknowledged: decided from the last line, without reading the
+      // journal or opening any connection.
+      auto last = last_seq(m_archive.layout().journal());
+      if (last) {
+        std::uint64_t covered = 0;
+        for (auto it = acked.begin(); it != acked.end() && *it <= *last; ++it) {
+          ++covered;
+        }
+        if (covered == *last) {
+          report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+          return report;
+        }
+      }
     }
     std::map<std::string, std::string> done;  // key -> sha256 hex
     if (!m_options.full) {
@@ -228,7 +287,19 @@ class Engine {
       report.error = temps.error();
       return finish(report, start);
     }
+    // A partial upload of a pending file is kept to be resumed (FTP, SFTP).
+    if (m_targets.front()->properties().resumable) {
+      for (const auto& e : pending) {
+        std::vector<Item> meta;
+        for (const auto& it : items_of(e, root, meta)) {
+          m_resumable.insert(temp_key(it.key));
+        }
+      }
+    }
     for (const auto& name : *temps) {
+      if (m_resumable.count(std::string(k_temp_prefix) + name) != 0) {
+        continue;
+      }
       auto r = m_targets.front()->remove(std::string(k_temp_prefix) + name);
       if (!r) {
         report.error = r.error();
@@ -251,6 +322,7 @@ class Engine {
       std::vector<Outcome> outcomes(payload.size());
       std::atomic<bool> stop{false};
       std::mutex db_mutex;
+      std::vector<Item> placed;
       auto work = [&](std::size_t i, Target& t) {
         auto d = done.find(payload[i].key);
         if (d != done.end() && d->second == payload[i].sha.hex()) {
@@ -260,7 +332,10 @@ class Engine {
         outcomes[i] = place(t, payload[i]);
         if (outcomes[i].kind == Outcome::Kind::uploaded || outcomes[i].kind == Outcome::Kind::checked) {
           std::lock_guard<std::mutex> g(db_mutex);
-          (void)mark_done(payload[i]);
+          placed.push_back(payload[i]);
+          if (placed.size() >= 32 && mark_done(placed)) {
+            placed.clear();
+          }
         }
         if (outcomes[i].kind == Outcome::Kind::error) {
           stop = true;
@@ -271,6 +346,9 @@ class Engine {
         }
       };
       run_parallel(payload.size(), work, stop);
+      // Records in batches of 32 files, one transaction each: a kill loses at
+      // most one batch of records, and those files are sent again (idempotent).
+      HEMERA_TRY(mark_done(placed));
       bool ok = true;
       auto tally = [&](const Outcome& o) {
         switch (o.kind) {
@@ -314,7 +392,7 @@ class Engine {
         }
         auto o = place(*m_targets.front(), it);
         if (o.kind == Outcome::Kind::uploaded || o.kind == Outcome::Kind::checked) {
-          (void)mark_done(it);
+          HEMERA_TRY(mark_done({it}));
         }
         tally(o);
         if (report.error) {
@@ -381,12 +459,24 @@ class Engine {
       [&] { return stop.load(); });
   }
 
-  Result<void> mark_done(const Item& it)
+  Result<void> mark_done(const std::vector<Item>& items)
   {
-    std::uint64_t size = it.size.value_or(0);
-    return m_archive.db().exec(
-      "INSERT OR REPLACE INTO replication_files (target, key, size, sha256, time) VALUES (?, ?, ?, ?, ?)",
-      {m_config.name, it.key, static_cast<std::int64_t>(size), it.sha.hex(), archive::now_iso8601()});
+    if (items.empty()) {
+      return {};
+    }
+    auto& db = m_archive.db();
+    HEMERA_TRY(db.exec("BEGIN IMMEDIATE"));
+    auto now = archive::now_iso8601();
+    for (const auto& it : items) {
+      auto r = db.exec(
+        "INSERT OR REPLACE INTO replication_files (target, key, size, sha256, time) VALUES (?, ?, ?, ?, ?)",
+        {m_config.name, it.key, static_cast<std::int64_t>(it.size.value_or(0)), it.sha.hex(), now});
+      if (!r) {
+        (void)db.exec("ROLLBACK");
+        return r;
+      }
+    }
+    return db.exec("COMMIT");
   }
 
   // Check that the remote object `key` holds `it`'s content.
@@ -435,8 +525,15 @@ class Engine {
       }
     }
     auto tmp = temp_key(it.key);
+    std::uint64_t offset = 0;
+    if (m_resumable.count(tmp) != 0) {
+      auto st = t.stat(tmp);
+      if (st && *st && (*st)->size > 0 && (!it.size || (*st)->size < *it.size)) {
+        offset = (*st)->size;
+      }
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
-      auto sent = t.put_temp(tmp, it.local, it.sha);
+      auto sent = offset > 0 ? t.resume_temp(tmp, it.local, offset, it.sha) : t.put_temp(tmp, it.local, it.sha);
       if (!sent) {
         if (sent.error().code == Errc::no_input || (sent.error().code == Errc::io && sent.error().where == it.local.string())) {
           o.kind = Outcome::Kind::problem;
@@ -445,7 +542,8 @@ class Engine {
         }
         return err(sent.error());
       }
-      o.bytes = sent->size;
+      o.bytes = sent->size - std::min(offset, sent->size);
+      offset = 0;  // a second attempt starts afresh
       if (!(sent->digest == it.sha) || (it.size && *it.size != sent->size)) {
         (void)t.remove(tmp);
         o.kind = Outcome::Kind::problem;
@@ -488,6 +586,7 @@ class Engine {
   TargetConfig m_config;
   Options m_options;
   std::vector<std::unique_ptr<Target>> m_targets;
+  std::set<std::string> m_resumable;  // temporary names kept for resumption
 };
 
 }  // namespace

@@ -222,7 +222,7 @@ class S3Target final : public Target {
 
   [[nodiscard]] Properties properties() const override
   {
-    return {"s3", true, true, true};
+    return {"s3", true, true, true, false};
   }
 
  private:

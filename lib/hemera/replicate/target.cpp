@@ -109,7 +109,7 @@ class FileTarget final : public Target {
 
   [[nodiscard]] Properties properties() const override
   {
-    return {"file", true, false, false};
+    return {"file", true, false, false, false};
   }
 
  private:
@@ -128,6 +128,24 @@ class RetryTarget final : public Target {
                                       const checksum::Digest& expected) override
   {
     return again([&] { return m_inner->put_temp(key, source, expected); });
+  }
+  Result<checksum::FileHash> resume_temp(const std::string& key, const fs::path& source, std::uint64_t offset,
+                                         const checksum::Digest& expected) override
+  {
+    // Each attempt continues from what the temporary file holds by then.
+    bool first = true;
+    return again([&]() -> Result<checksum::FileHash> {
+      std::uint64_t from = offset;
+      if (!first) {
+        auto st = HEMERA_TRY(m_inner->stat(key));
+        from = st ? st->size : 0;
+      }
+      first = false;
+      if (from == 0) {
+        return m_inner->put_temp(key, source, expected);
+      }
+      return m_inner->resume_temp(key, source, from, expected);
+    });
   }
   Result<void> rename(const std::string& from, const std::string& to) override
   {

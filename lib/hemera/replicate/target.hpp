@@ -30,6 +30,7 @@ struct Properties {
   bool atomic_replace = true;  // rename overwrites an existing final name
   bool stored_hash = false;    // the server keeps a SHA-256 it checked itself (S3)
   bool network = true;         // false for file://
+  bool resumable = false;      // resume_temp appends to a partial temporary file
 };
 
 // One remote object.
@@ -70,6 +71,16 @@ class Target {
   // `expected` is the journaled digest (S3 signs and declares it).
   virtual Result<checksum::FileHash> put_temp(const std::string& key, const fs::path& source,
                                               const checksum::Digest& expected) = 0;
+  // Continue an interrupted upload of `source` to the temporary name `key`,
+  // which holds its first `offset` bytes: send the rest (appended), hashing the
+  // whole local file in the same pass; return the size and SHA-256 of the
+  // whole file. Targets whose properties say !resumable restart with put_temp.
+  virtual Result<checksum::FileHash> resume_temp(const std::string& key, const fs::path& source,
+                                                 std::uint64_t offset, const checksum::Digest& expected)
+  {
+    (void)offset;
+    return put_temp(key, source, expected);
+  }
   // Move `from` to `to`, replacing `to` if it exists; create `to`'s folders.
   virtual Result<void> rename(const std::string& from, const std::string& to) = 0;
   // Return the size of `key`, or nullopt when it does not exist.
