@@ -261,6 +261,21 @@ bool matches(const Filter& f, const interop::Summary& s)
   default: break;
   }
   std::string want = f.match_case ? f.value : lower(f.value);
+  if (f.op == Op::like && f.property == "anytext") {
+    // The common harvester query (AnyText LIKE '%word%') on the pre-lowered text, without copies.
+    std::string_view core(want);
+    while (!core.empty() && core.front() == f.wild) {
+      core.remove_prefix(1);
+    }
+    while (!core.empty() && core.back() == f.wild) {
+      core.remove_suffix(1);
+    }
+    if (core.find_first_of(std::string{f.wild, f.single, f.escape}) == std::string_view::npos) {
+      return std::string_view(s.any_text).find(core) != std::string_view::npos;
+    }
+    std::string pat = want.find(f.wild) == std::string::npos ? std::string(1, f.wild) + want + f.wild : want;
+    return like(s.any_text, pat, f.wild, f.single, f.escape);
+  }
   for (const auto& raw : values_of(s, f.property)) {
     std::string v = f.match_case ? raw : lower(raw);
     if (f.op == Op::like) {
@@ -1179,6 +1194,7 @@ Response get_record_by_id(const Catalogue& cat, const Container& c, const Reques
 
 Result<std::shared_ptr<const Catalogue>> load(const config::Config& config, interop::RecordSource& source)
 {
+  xmlInitParser();  // once, before the server's threads use libxml2
   auto cat = std::make_shared<Catalogue>();
   cat->config = config;
   cat->public_url = config.get_string("public_url");
