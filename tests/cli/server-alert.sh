@@ -30,7 +30,12 @@ start_sink() {
   printf -v "PORT_$name" '%s' "$port"
 }
 mails() { find "mail-$1" -name '*.eml' | wc -l; }
-damage() { printf 'Z' | dd of="a/$D1/v1/$1" bs=1 seek=$2 conv=notrunc status=none; }
+# damage FILE OFFSET: flip one bit of a file of the dataset.
+damage() {
+  "$PY" -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 4]))' "a/$D1/v1/$1" "$2"
+}
 repair() { for f in *.good; do cp "$f" "a/$D1/v1/${f%.good}"; done; }
 
 start_sink plain

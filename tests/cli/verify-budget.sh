@@ -60,7 +60,9 @@ pass "oldest-verified first"
 victim=$(sql "SELECT path FROM fixity ORDER BY verified_at DESC, path LIMIT 1")
 chmod u+w "a/$victim"
 cp "a/$victim" victim.bak
-printf 'X' | dd of="a/$victim" bs=1 seek=10 conv=notrunc status=none
+"$PY" -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(10); b = f.read(1); f.seek(10); f.write(bytes([b[0] ^ 1]))' "a/$victim"
 expect_exit 0 hemera-verify --root a --max-files 3 --json   # the victim is the newest: not reached
 [[ $(json_get 'len(d["problems"])') == 0 ]] || fail "victim reached too early"
 expect_exit 1 hemera-verify --root a --json

@@ -8,7 +8,7 @@ source "$HEMERA_SRC/tests/cli/lib.sh"
 hemera-init --root a -q
 for i in 1 2 3 4; do
   mkdir "src$i"
-  head -c $((8 * 1024 * 1024 + i)) /dev/urandom >"src$i/big.fits"
+  head -c $((24 * 1024 * 1024 + i)) /dev/urandom >"src$i/big.fits"
   for j in 1 2 3 4 5 6 7 8; do head -c $((j * 37000)) /dev/urandom >"src$i/s$j.fits"; done
   "$PY" "$HEMERA_SRC/tests/cli/make_archive.py" a DASB sky/cam "$("$HEMERA_BIN/hemera-uuid" new)" "src$i"
 done
