@@ -46,7 +46,8 @@ sed 's/^110 1000.5 289.5 46.5$/110 1000.5 289.5/' o3.na >short.na
 expect_exit 1 hemera-validate short.na
 expect_out "short.na:20: error: record of mark 2 has 3 values on line 20, expected 4"
 expect_out "[D1]"
-expect_out "short.na: INVALID (nasa-ames, 1 error, 0 warnings)"
+expect_out "short.na:21:5: error: line 21 ends one record and starts another (a record starts a line) [R5]"
+expect_out "short.na: INVALID (nasa-ames, 2 errors, 0 warnings)"
 expect_exit 1 hemera-validate --json short.na
 check_json
 [[ $(json_get 'd["files"][0]["findings"][0]["location"]["line"]') == 20 ]] || fail "location.line"

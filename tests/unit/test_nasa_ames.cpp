@@ -604,6 +604,7 @@ TEST_SUITE("nasa_ames")
       named = named || f.message.find("has 3 values on line 20, expected 4") != std::string::npos;
     }
     CHECK(named);
+    CHECK(has(r, "R5"));
     one_defect(k_1001, with(k_1001, "110 1000.5 289.5 46.5", "110 1000.5 289.5 46.5 7"), "D1");
   }
 

@@ -812,6 +812,9 @@ class Parser {
         r.remove_prefix(e);
       }
       if (spanned) {
+        error(R5, l.number, col,
+              fmt::format("line {} ends one record and starts another (a record starts a line)",
+                          l.number));
         error(spec.count_rule, m_record_line, 0,
               fmt::format("{} has {} values on line {}, expected {} (line {} then holds {} more: "
                           "a line never ends one record and starts the next)",
