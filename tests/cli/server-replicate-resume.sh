@@ -37,6 +37,7 @@ for proto in ftp sftp; do
   [[ $proto == sftp ]] && remote=$T/sftproot/hemera
   hemera-replicate --root "$A" --config "$proto.yaml" -q --bwlimit 4M >/dev/null 2>&1 &
   pid=$!
+  track_pid "$pid"
   for _ in $(seq 1 100); do
     part=$(find "$remote/.hemera-tmp" -name '*big.na.part' -size +4M 2>/dev/null | head -1 || true)
     [[ -n $part ]] && break
