@@ -497,13 +497,16 @@ TEST_SUITE("fits::validate")
               kv("PCOUNT", "0"), kv("GCOUNT", "1"), ks("EXTNAME", "BAD")})
       .data(std::string(20, '\0'));
     b.header(image_ext("GOOD"));
+    b.header(image_ext("GOOD"));
     auto r = check(b.write("resync.fits"));
     CHECK(joined(r) == "resync.fits: HDU 2 (BAD): record 2: error: BITPIX = 12 is not one of 8, "
                        "16, 32, 64, -32, -64 [fits.keyword-value]\n"
                        "resync.fits: HDU 2 (BAD): error: the data size is unknown (bad mandatory "
                        "keywords); resuming at the next XTENSION header, byte 8640 "
-                       "[fits.data-size]\n");
-    REQUIRE(r.report.details["hdus"].size() == 3);
+                       "[fits.data-size]\n"
+                       "resync.fits: HDU 4 (GOOD): record 6: warning: HDU 4 has the same type, "
+                       "EXTNAME and EXTVER (1) as HDU 3 [fits.hdu-duplicate]\n");
+    REQUIRE(r.report.details["hdus"].size() == 4);
     CHECK(r.report.details["hdus"][2]["name"] == "GOOD");
   }
 

@@ -1191,6 +1191,7 @@ Result<Report> Validator::run()
 
   std::uint64_t off = 0;
   int number = 0;
+  std::map<std::string, int> names;  // type, EXTNAME, EXTVER -> first HDU
   while (off < m_size) {
     Hdu h;
     h.number = ++number;
@@ -1204,6 +1205,18 @@ Result<Report> Validator::run()
     check_reserved(h);
     check_columns(h);
     out.summary.hdus.push_back(summarize_header(h.cards, h.number, printable(h.extname)));
+    if (h.number > 1 && !h.extname.empty()) {
+      // Two HDUs of one type with the same EXTNAME and EXTVER cannot be told apart.
+      const Card* v = get(h, "EXTVER");
+      std::int64_t ver = v != nullptr && v->type == ValueType::integer ? v->integer : 1;
+      auto key = fmt::format("{}\n{}\n{}", h.xtension, h.extname, ver);
+      auto [it, fresh] = names.emplace(key, h.number);
+      if (!fresh) {
+        add("fits.hdu-duplicate", Severity::warning, &h, record_of(h, get(h, "EXTNAME")), "EXTNAME",
+            fmt::format("HDU {} has the same type, EXTNAME and EXTVER ({}) as HDU {}", h.number,
+                        ver, it->second));
+      }
+    }
 
     std::uint64_t padded = (h.data_bytes + k_block_size - 1) / k_block_size * k_block_size;
     std::uint64_t next = h.data_start + padded;
