@@ -174,7 +174,10 @@ void check_spatial(const Record& record, const std::vector<FileSummary>& files,
       if (!e.area) {
         continue;
       }
-      for (const auto& [lat, lon] : points_of(*e.area)) {
+      for (const auto& point : points_of(*e.area)) {
+        // Named copies, not structured bindings: clang 14 cannot capture those.
+        const double lat = point.first;
+        const double lon = point.second;
         bool ok = std::any_of(extents->begin(), extents->end(), [&](const SpatialExtent& fe) {
           return fe.area && covers(*fe.area, lat, lon);
         });
