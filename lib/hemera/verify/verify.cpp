@@ -651,13 +651,11 @@ class Recorder {
       // Driven by the batch: each row found through the primary key (an
       // UPDATE … FROM would scan the site's rows once per batch).
       HEMERA_TRY(m_db.exec(
-        "UPDATE fixity SET checked_at = ?1, "
-        "status = (SELECT b.status FROM temp.verify_batch b WHERE b.path = fixity.path), "
-        "detail = (SELECT b.detail FROM temp.verify_batch b WHERE b.path = fixity.path), "
-        "verified_at = CASE WHEN (SELECT b.status FROM temp.verify_batch b "
-        "  WHERE b.path = fixity.path) = 'ok' THEN ?1 ELSE verified_at END, "
-        "size = coalesce((SELECT b.size FROM temp.verify_batch b WHERE b.path = fixity.path "
-        "  AND b.status = 'ok'), size) "
+        "UPDATE fixity SET (checked_at, status, detail, verified_at, size) = "
+        "(SELECT ?1, b.status, b.detail, "
+        "   CASE WHEN b.status = 'ok' THEN ?1 ELSE fixity.verified_at END, "
+        "   CASE WHEN b.status = 'ok' THEN b.size ELSE fixity.size END "
+        " FROM temp.verify_batch b WHERE b.path = fixity.path) "
         "WHERE site = ?2 AND path IN (SELECT path FROM temp.verify_batch)",
         {m_now, m_site}));
       HEMERA_TRY(m_db.exec("DELETE FROM temp.verify_batch"));
