@@ -143,7 +143,32 @@ struct Filter {
   char wild = '*', single = '_', escape = '\\';
   bool match_case = false;
   std::array<double, 4> box{};  // west, south, east, north
+  std::string needle;           // lower-case literal of an AnyText LIKE '%word%' (fast path)
+  bool contains = false;
 };
+
+// Precompute what matching needs once per request (the AnyText substring fast path).
+void prepare(Filter& f)
+{
+  for (auto& k : f.kids) {
+    prepare(k);
+  }
+  if (f.op != Op::like || f.property != "anytext") {
+    return;
+  }
+  std::string want = lower(f.value);
+  std::string_view core(want);
+  while (!core.empty() && core.front() == f.wild) {
+    core.remove_prefix(1);
+  }
+  while (!core.empty() && core.back() == f.wild) {
+    core.remove_suffix(1);
+  }
+  if (core.find_first_of(std::string{f.wild, f.single, f.escape}) == std::string_view::npos) {
+    f.needle = std::string(core);
+    f.contains = true;
+  }
+}
 
 // Map a queryable name (any prefix, any case) to the canonical property.
 std::optional<std::string> canonical(const std::string& name)
@@ -260,19 +285,12 @@ bool matches(const Filter& f, const interop::Summary& s)
   }
   default: break;
   }
+  if (f.contains) {
+    // The common harvester query (AnyText LIKE '%word%') on the pre-lowered text, without copies.
+    return s.any_text.find(f.needle) != std::string::npos;
+  }
   std::string want = f.match_case ? f.value : lower(f.value);
   if (f.op == Op::like && f.property == "anytext") {
-    // The common harvester query (AnyText LIKE '%word%') on the pre-lowered text, without copies.
-    std::string_view core(want);
-    while (!core.empty() && core.front() == f.wild) {
-      core.remove_prefix(1);
-    }
-    while (!core.empty() && core.back() == f.wild) {
-      core.remove_suffix(1);
-    }
-    if (core.find_first_of(std::string{f.wild, f.single, f.escape}) == std::string_view::npos) {
-      return std::string_view(s.any_text).find(core) != std::string_view::npos;
-    }
     std::string pat = want.find(f.wild) == std::string::npos ? std::string(1, f.wild) + want + f.wild : want;
     return like(s.any_text, pat, f.wild, f.single, f.escape);
   }
@@ -1098,6 +1116,7 @@ Response get_records(const Catalogue& cat, const Container& c, const Request& r)
   if (!filter) {
     return exception_report(filter.error());
   }
+  prepare(*filter);
   std::vector<std::size_t> hits;
   for (std::size_t i = 0; i < c.summaries.size(); ++i) {
     if (matches(*filter, c.summaries[i])) {
