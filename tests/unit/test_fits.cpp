@@ -696,13 +696,16 @@ TEST_SUITE("fits::validate")
               kv("NAXIS2", "2"), kv("PCOUNT", "7"), kv("GCOUNT", "1"), kv("TFIELDS", "1"),
               ks("TFORM1", "1PB(2)"), kv("THEAP", "20")})
       .data(d);
+    // Rows: fine, a control byte, the TNULL1 null field, an embedded blank.
     b.header({ks("XTENSION", "TABLE"), kv("BITPIX", "8"), kv("NAXIS", "2"), kv("NAXIS1", "6"),
-              kv("NAXIS2", "2"), kv("PCOUNT", "0"), kv("GCOUNT", "1"), kv("TFIELDS", "1"),
-              ks("TFORM1", "I6"), kv("TBCOL1", "1"), ks("EXTNAME", "ASC")})
-      .data("    12\x01   34", ' ');
+              kv("NAXIS2", "4"), kv("PCOUNT", "0"), kv("GCOUNT", "1"), kv("TFIELDS", "1"),
+              ks("TFORM1", "I6"), kv("TBCOL1", "1"), ks("TNULL1", "*"), ks("EXTNAME", "ASC")})
+      .data("    12\x01   34     *  1 2 ", ' ');
     auto r = check(b.write("heap.fits"));
     CHECK(joined(r) == "heap.fits: HDU 3 (ASC): error: row 2: byte 0x01 at row byte 1 is not "
-                       "printable ASCII [fits.ascii-table]\n");
+                       "printable ASCII [fits.ascii-table]\n"
+                       "heap.fits: HDU 3 (ASC): error: column 1: row 2: '\\x01   34' is not an "
+                       "integer (TFORM1 = 'I6') (2 rows in all) [fits.ascii-number]\n");
   }
 
   TEST_CASE("random groups: PTYPEn counted against PCOUNT")

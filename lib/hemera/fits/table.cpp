@@ -115,6 +115,49 @@ std::string tdisp_problem(std::string_view v, const Column& col)
   return "";
 }
 
+// Return true if `f` (trimmed) is an ASCII-table integer, or a real when not
+// `integer`: sign, digits, optional point, optional E/D exponent.
+bool ascii_number(std::string_view f, bool integer)
+{
+  std::size_t i = 0;
+  if (i < f.size() && (f[i] == '+' || f[i] == '-')) {
+    ++i;
+  }
+  std::size_t digits = 0;
+  while (i < f.size() && digit(f[i])) {
+    ++i;
+    ++digits;
+  }
+  if (integer) {
+    return digits > 0 && i == f.size();
+  }
+  if (i < f.size() && f[i] == '.') {
+    ++i;
+    while (i < f.size() && digit(f[i])) {
+      ++i;
+      ++digits;
+    }
+  }
+  if (digits == 0) {
+    return false;
+  }
+  if (i < f.size() && (f[i] == 'E' || f[i] == 'D')) {
+    ++i;
+    if (i < f.size() && (f[i] == '+' || f[i] == '-')) {
+      ++i;
+    }
+    std::size_t e = 0;
+    while (i < f.size() && digit(f[i])) {
+      ++i;
+      ++e;
+    }
+    if (e == 0) {
+      return false;
+    }
+  }
+  return i == f.size();
+}
+
 }  // namespace
 
 std::int64_t binary_width(char t, std::int64_t count) noexcept
@@ -208,6 +251,10 @@ Table build_table(const TableLayout& layout,
       }
       col.width = w;
       col.ok = true;
+      if (const Card* tn = lookup(fmt::format("TNULL{}", n)); tn && tn->type == ValueType::string) {
+        auto a = tn->text.find_first_not_of(' ');
+        col.tnull = a == std::string::npos ? "" : tn->text.substr(a);
+      }
       std::string bkey = fmt::format("TBCOL{}", n);
       const Card* tb = lookup(bkey);
       if (tb == nullptr) {
@@ -391,6 +438,16 @@ TableScan::TableScan(const Table& table, std::uint64_t data_bytes) : m_table(tab
     c.kind = Kind::ascii_row;
     c.repeat = table.row_bytes;
     m_checks.push_back(c);
+    for (const auto& col : table.columns) {
+      if (col.ok && col.type != 'A' && col.offset >= 0 && col.offset + col.width <= table.row_bytes) {
+        Check n;
+        n.kind = Kind::ascii_number;
+        n.col = &col;
+        n.offset = col.offset;
+        n.repeat = col.width;
+        m_checks.push_back(n);
+      }
+    }
   } else {
     for (const auto& col : table.columns) {
       Check c;
@@ -510,6 +567,22 @@ void TableScan::row(const unsigned char* r, std::int64_t index)
       }
       break;
     }
+    case Kind::ascii_number: {
+      // Blanks (a null field), or one number with no embedded blank (section 7.2.5).
+      std::string_view f(reinterpret_cast<const char*>(p), static_cast<std::size_t>(c.repeat));
+      auto a = f.find_first_not_of(' ');
+      if (a == std::string_view::npos) {
+        break;
+      }
+      f = f.substr(a, f.find_last_not_of(' ') - a + 1);
+      bool ok = f == c.col->tnull || ascii_number(f, c.col->type == 'I');
+      if (!ok) {
+        bad(c, rownum, fmt::format("'{}' is not {} (TFORM{} = '{}')", printable(f),
+                                   c.col->type == 'I' ? "an integer" : "a number", c.col->index,
+                                   c.col->tform));
+      }
+      break;
+    }
     case Kind::ascii_row:
       for (std::int64_t k = 0; k < c.repeat; ++k) {
         unsigned char b = r[k];
@@ -576,6 +649,7 @@ Result<std::vector<TableFinding>> TableScan::finish(const Reader& read, std::uin
     case Kind::desc32:
     case Kind::desc64: rule = "fits.vla-descriptor"; break;
     case Kind::ascii_row: rule = "fits.ascii-table"; break;
+    case Kind::ascii_number: rule = "fits.ascii-number"; break;
     }
     std::string where = c.col != nullptr ? col_label(*c.col) + ": " : "";
     std::string key = c.col != nullptr ? fmt::format("TFORM{}", c.col->index) : "";

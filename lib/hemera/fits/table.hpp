@@ -21,6 +21,7 @@ struct Column {
   std::string name;   // TTYPEn
   std::string tform;  // TFORMn
   std::string unit;   // TUNITn
+  std::string tnull;  // TNULLn of an ASCII table (the null field), trimmed
   bool ok = false;    // TFORMn parsed
   char type = 0;      // binary: L X B I J K A E D C M P Q; ASCII: A I F E D
   char vla_type = 0;  // element type of a P/Q column
@@ -88,7 +89,7 @@ class TableScan {
   Result<std::vector<TableFinding>> finish(const Reader& read, std::uint64_t data_start);
 
  private:
-  enum class Kind { logical, bits, chars, desc32, desc64, ascii_row };
+  enum class Kind { logical, bits, chars, desc32, desc64, ascii_row, ascii_number };
   struct Check {
     Kind kind = Kind::logical;
     const Column* col = nullptr;
