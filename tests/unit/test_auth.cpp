@@ -41,6 +41,30 @@ TEST_SUITE("auth")
     CHECK(*n == 9);  // init, 2 grants, 6 decisions
   }
 
+  TEST_CASE("a provider may edit the datasets it submitted, not others")
+  {
+    Actor admin{"alice", 1000, false, false};
+    Actor carol{"carol", 1002, false, false};
+    REQUIRE(archive::init("owner-archive", admin));
+    auto a = archive::Archive::open("owner-archive");
+    REQUIRE(a);
+    REQUIRE(auth::grant(*a, "alice", "carol", "provider"));
+    const std::string mine = "33333333-3333-4333-8333-333333333333";
+    const std::string theirs = "44444444-4444-4444-8444-444444444444";
+    for (const auto& [uuid, by] : {std::pair{mine, "carol"}, std::pair{theirs, "alice"}}) {
+      REQUIRE(a->db().exec(
+        "INSERT INTO datasets(uuid, base, collection, path, latest_version, record_revision, "
+        "created_by, created_at, updated_at) VALUES (?1, 'DATB', 'c', ?2, 1, 1, ?3, 'now', 'now')",
+        {uuid, "DATB/c/" + uuid, std::string(by)}));
+    }
+    CHECK(auth::require(*a, carol, "record.edit", mine));
+    CHECK(auth::require(*a, carol, "version.new", mine));
+    auto denied = auth::require(*a, carol, "record.edit", theirs);
+    REQUIRE(!denied);
+    CHECK(denied.error().message.find("providing owner") != std::string::npos);
+    CHECK(!auth::require(*a, carol, "doi", mine));  // minting is not an owner's right
+  }
+
   TEST_CASE("every privileged action names known roles")
   {
     for (const auto& p : auth::permissions()) {

@@ -147,6 +147,18 @@ Result<void> require(archive::Archive& archive, const Actor& actor, std::string_
            it->roles.end();
   });
   std::string detail = allowed ? "granted" : fmt::format("needs one of: {}", fmt::join(it->roles, ", "));
+  if (!allowed && it->owner_provider && !dataset.empty() &&
+      std::find(held.begin(), held.end(), "provider") != held.end()) {
+    // A provider may act on the datasets it submitted.
+    auto owner = HEMERA_TRY(archive.db().query("SELECT created_by FROM datasets WHERE uuid = ?1",
+                                               {std::string(dataset)}));
+    if (!owner.empty() && owner.at(0).at(0).text == actor.name) {
+      allowed = true;
+      detail = "owning provider";
+    } else {
+      detail += ", or to be the providing owner";
+    }
+  }
   HEMERA_TRY(audit(archive.layout().audit_log(), actor.name, action, dataset, allowed, detail));
   if (!allowed) {
     return fail(Errc::no_perm,
