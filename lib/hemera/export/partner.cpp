@@ -493,9 +493,10 @@ Summary summarize(const Entry& entry, const Partner& partner, const config::Conf
       if (v.is_number()) {
         b[i] = v.get<double>();
       } else if (v.is_string()) {
+        const std::string text = v.get<std::string>();  // `end` points into it
         char* end = nullptr;
-        b[i] = std::strtod(v.get<std::string>().c_str(), &end);
-        ok = ok && end != nullptr && *end == '\0' && !v.get<std::string>().empty();
+        b[i] = std::strtod(text.c_str(), &end);
+        ok = ok && end != nullptr && *end == '\0' && !text.empty();
       } else {
         ok = false;
       }
