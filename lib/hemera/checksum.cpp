@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <hemera/checksum.hpp>
+#include <hemera/util/hex.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -22,28 +23,8 @@ namespace hemera::checksum {
 
 namespace {
 
-constexpr char k_hex[] = "0123456789abcdef";
-
-// Hexadecimal digit values, -1 for any other byte.
-constexpr std::array<signed char, 256> k_hex_values = [] {
-  std::array<signed char, 256> t{};
-  for (auto& v : t) {
-    v = -1;
-  }
-  for (int c = 0; c < 10; ++c) {
-    t[static_cast<std::size_t>('0' + c)] = static_cast<signed char>(c);
-  }
-  for (int c = 0; c < 6; ++c) {
-    t[static_cast<std::size_t>('a' + c)] = static_cast<signed char>(10 + c);
-    t[static_cast<std::size_t>('A' + c)] = static_cast<signed char>(10 + c);
-  }
-  return t;
-}();
-
-int hex_value(char c)
-{
-  return k_hex_values[static_cast<unsigned char>(c)];
-}
+using util::hex_value;
+constexpr const char* k_hex = util::k_hex_digits;
 
 struct FdCloser {
   int fd;

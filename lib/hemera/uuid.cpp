@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <hemera/uuid.hpp>
+#include <hemera/util/hex.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -10,7 +11,8 @@ namespace hemera::uuid {
 
 namespace {
 
-constexpr char k_hex[] = "0123456789abcdef";
+using util::hex_value;
+constexpr const char* k_hex = util::k_hex_digits;
 
 void set_version(std::uint8_t* u, int version)
 {
@@ -29,20 +31,6 @@ void format_into(const std::uint8_t* u, char* out)
     out[j++] = k_hex[u[i] >> 4];
     out[j++] = k_hex[u[i] & 0x0F];
   }
-}
-
-int hex_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 }  // namespace
