@@ -96,6 +96,7 @@ const std::vector<Permission>& permissions()
     {"version.new", {"curator", "administrator"}, true},
     {"record.edit", {"curator", "administrator"}, true},
     {"doi", {"curator", "administrator"}},
+    {"doi.mint", {"curator", "administrator"}},
     {"user.grant", {"administrator"}},
     {"user.revoke", {"administrator"}},
     {"verify.ack", {"curator", "administrator"}},
