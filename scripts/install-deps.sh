@@ -10,9 +10,11 @@ packages=(
   libcli11-dev libfmt-dev libyaml-cpp-dev libexpected-dev nlohmann-json3-dev
   libssl-dev libsqlite3-dev zlib1g-dev libcfitsio-dev libcurl4-openssl-dev
   libvalijson-dev  # JSON Schema validation of records (header-only)
+  libnetcdf-dev  # hemera-convert only: NASA Ames <-> netCDF-4/CF
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
   util-linux procps time fitsverify hyperfine
+  netcdf-bin python3-astropy  # hemera-convert tests: ncdump; FITS tables written by astropy
   rsync  # bench/snapshot compares hemera-snapshot with rsync --link-dest
   # replication tests and benchmarks: real FTP/FTPS and SFTP servers, peer tools
   vsftpd openssh-server openssh-client openssl lftp rclone
