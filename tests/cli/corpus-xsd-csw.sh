@@ -22,6 +22,10 @@ resourceTitle: {en: "Maximal record", fr: "Jeu complet"}
 resourceAbstract: {en: "Every optional field present.", fr: "Tout."}
 status: Public
 identifiers: [{code: "10.12345/max-record", codeSpace: "http://dx.doi.org/"}]
+keywords: [{concept: ozone}]
+spatialExtents: [{area: {type: bbox, west: 20.1, east: 20.5, south: 67.8, north: 68.0}}]
+temporalExtents: [{beginDate: "2021-06-18T10:00:00Z", endDate: "2021-06-18T12:00:00Z"}]
+quicklooks: [{url: "https://example.org/quicklooks/max.png"}]
 YAML
 cat >min.yaml <<'YAML'
 resourceTitle: {en: "Minimal record"}
@@ -50,6 +54,11 @@ get past.xml "$Q&request=GetRecords&resultType=results&startPosition=50"
 get byid.xml "$Q&request=GetRecordById&id=$U1&elementSetName=full"
 get gmd.xml "$Q&request=GetRecords&resultType=results&outputSchema=http://www.isotc211.org/2005/gmd&typeNames=gmd:MD_Metadata"
 get gmdid.xml "$Q&request=GetRecordById&id=$U1&outputSchema=http://www.isotc211.org/2005/gmd"
+G="$Q&request=GetRecords&resultType=results&outputSchema=http://www.isotc211.org/2005/gmd&typeNames=gmd:MD_Metadata"
+get gmdbrief.xml "$G&elementSetName=brief&constraintLanguage=CQL_TEXT&constraint=dc:title%20LIKE%20%27Maximal%25%27"
+get gmdsummary.xml "$G&elementSetName=summary&constraintLanguage=CQL_TEXT&constraint=dc:title%20LIKE%20%27Maximal%25%27"
+get gmdfull.xml "$G&elementSetName=full&constraintLanguage=CQL_TEXT&constraint=dc:title%20LIKE%20%27Maximal%25%27"
+get gmdbriefid.xml "$Q&request=GetRecordById&id=$U1&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=brief"
 get describe.xml "$Q&request=DescribeRecord"
 cat >post.xml <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
@@ -71,10 +80,39 @@ grep -q 'numberOfRecordsReturned="0" nextRecord="0"' past.xml || fail "past the 
 [[ $(grep -c '<csw:BriefRecord' brief.xml) == 3 && $(grep -c '<csw:SummaryRecord' summary.xml) == 2 &&
    $(grep -c '<csw:Record>\|<csw:Record ' full.xml) == 3 ]] || fail "element names match ElementSetName"
 
+# ISO element sets: brief, summary and full give the matching subsets of gmd:MD_Metadata.
+n() { # FILE XPATH: how many nodes (local names, any namespace)
+  xmllint --xpath "count($2)" "$1"
+}
+M='//*[local-name()="MD_Metadata"]'
+has() { [[ $(n "$1" "$M//*[local-name()=\"$2\"]") -gt 0 ]] || fail "$1 lacks $2"; }
+lacks() { [[ $(n "$1" "$M//*[local-name()=\"$2\"]") -eq 0 ]] || fail "$1 has $2"; }
+for f in gmdbrief.xml gmdsummary.xml gmdfull.xml; do
+  [[ $(n $f "$M") == 1 ]] || fail "$f: one record expected"
+  for e in fileIdentifier hierarchyLevel title EX_GeographicBoundingBox graphicOverview; do has $f $e; done
+done
+grep -q 'https://example.org/quicklooks/max.png' gmdbrief.xml || fail "brief: the graphic overview's file name"
+for e in descriptiveKeywords topicCategory distributionInfo metadataStandardName referenceSystemInfo \
+         temporalElement resourceConstraints dataQualityInfo LI_Lineage PT_FreeText; do
+  lacks gmdbrief.xml $e
+done
+for e in descriptiveKeywords topicCategory distributionInfo metadataStandardName referenceSystemInfo \
+         PT_FreeText pointOfContact; do
+  has gmdsummary.xml $e
+done
+for e in resourceConstraints dataQualityInfo LI_Lineage; do lacks gmdsummary.xml $e; done
+for e in descriptiveKeywords topicCategory distributionInfo resourceConstraints dataQualityInfo LI_Lineage; do
+  has gmdfull.xml $e
+done
+lacks gmdbriefid.xml distributionInfo
+[[ $(wc -c <gmdbrief.xml) -lt $(wc -c <gmdsummary.xml) && $(wc -c <gmdsummary.xml) -lt $(wc -c <gmdfull.xml) ]] ||
+  fail "brief < summary < full"
+pass "gmd output honours ElementSetName (brief, summary, full)"
+
 cd "$S"
 xmllint --noout --nonet --schema ogc/csw/2.0.2/CSW-discovery.xsd "$T"/{cap,cap2,hits,brief,summary,full,past,byid,describe,posted}.xml ||
   fail "CSW responses do not validate against CSW-discovery.xsd"
-xmllint --noout --nonet --schema wrappers/csw-2.0.2-with-iso19139.xsd "$T"/{gmd,gmdid}.xml ||
+xmllint --noout --nonet --schema wrappers/csw-2.0.2-with-iso19139.xsd "$T"/{gmd,gmdid,gmdbrief,gmdsummary,gmdfull,gmdbriefid}.xml ||
   fail "gmd responses do not validate against the CSW + ISO 19139 wrapper"
 xmllint --noout --nonet --schema ogc/ows/1.0.0/owsExceptionReport.xsd "$T/exc.xml" || fail "exception report"
 pass "every CSW response validates against the official schemas"

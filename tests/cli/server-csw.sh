@@ -79,9 +79,39 @@ grep -qF "abstract (String) = A & B <img src=x onerror=alert(2)>" gdal.txt || fa
 grep -q "Hidden record" gdal.txt && fail "GDAL saw the hidden record"
 ogrinfo -ro -al -q -spat 20 67 21 68 "CSW:$BASE/csw/default" >gdal2.txt 2>gdal.err || { cat gdal.err; fail "ogrinfo -spat"; }
 [[ $(grep -c "^OGRFeature" gdal2.txt) == 2 ]] || { cat gdal2.txt; fail "GDAL BBOX (lat/lon order) found $(grep -c '^OGRFeature' gdal2.txt)"; }
-ogrinfo -ro -al -q -where "anytext LIKE '%kiruna%'" "CSW:$BASE/csw/default" >gdal3.txt 2>gdal.err || { cat gdal.err; fail "ogrinfo -where"; }
+ogrinfo -ro -al -q -where "anytext ILIKE '%kiruna%'" "CSW:$BASE/csw/default" >gdal3.txt 2>gdal.err || { cat gdal.err; fail "ogrinfo -where"; }
 [[ $(grep -c "^OGRFeature" gdal3.txt) == 1 ]] || { cat gdal3.txt; fail "GDAL PropertyIsLike with * wildcards"; }
+# GDAL sends matchCase='true' for LIKE and matchCase='false' for ILIKE.
+gdal_count() { # WHERE: the number of features GDAL reads with that attribute filter
+  ogrinfo -ro -al -q -where "$1" "CSW:$BASE/csw/default" >gdal4.txt 2>gdal.err || { cat gdal.err; fail "ogrinfo -where $1"; }
+  grep -c "^OGRFeature" gdal4.txt || true
+}
+[[ $(gdal_count "anytext LIKE '%Kiruna%'") == 1 ]] || fail "GDAL LIKE (matchCase true) with the right case"
+[[ $(gdal_count "anytext LIKE '%KIRUNA%'") == 0 ]] || fail "GDAL LIKE (matchCase true) ignored the case"
+[[ $(gdal_count "anytext ILIKE '%KIRUNA%'") == 1 ]] || fail "GDAL ILIKE (matchCase false)"
 pass "GDAL's CSW driver reads every public record, with BBOX and text filters"
+
+# PropertyIsLike honours matchCase; without it, text comparisons ignore case.
+like_count() { # MATCHCASE_ATTRIBUTE PROPERTY LITERAL: numberOfRecordsMatched
+  cat >like.xml <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" xmlns:ogc="http://www.opengis.net/ogc"
+  service="CSW" version="2.0.2" resultType="hits"><csw:Query typeNames="csw:Record">
+  <csw:Constraint version="1.1.0"><ogc:Filter><ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\" $1>
+  <ogc:PropertyName>$2</ogc:PropertyName><ogc:Literal>$3</ogc:Literal></ogc:PropertyIsLike></ogc:Filter></csw:Constraint>
+</csw:Query></csw:GetRecords>
+XML
+  curl -sf -H 'Content-Type: application/xml' --data-binary @like.xml "$BASE/csw/default" |
+    grep -o 'numberOfRecordsMatched="[0-9]*"' | grep -o '[0-9]*'
+}
+[[ $(like_count 'matchCase="true"' dc:title 'Maximal%') == 1 ]] || fail "matchCase true, same case"
+[[ $(like_count 'matchCase="true"' dc:title 'maximal%') == 0 ]] || fail "matchCase true, other case"
+[[ $(like_count 'matchCase="false"' dc:title 'MAXIMAL%') == 1 ]] || fail "matchCase false"
+[[ $(like_count '' dc:title 'MAXIMAL%') == 1 ]] || fail "no matchCase: case ignored"
+[[ $(like_count 'matchCase="true"' csw:AnyText '%Kiruna%') == 1 ]] || fail "AnyText matchCase true, same case"
+[[ $(like_count 'matchCase="true"' csw:AnyText '%KIRUNA%') == 0 ]] || fail "AnyText matchCase true, other case"
+[[ $(like_count 'matchCase="false"' csw:AnyText '%KIRUNA%') == 1 ]] || fail "AnyText matchCase false"
+pass "PropertyIsLike honours matchCase (absent: case ignored)"
 
 # Partners: another container with its own records.
 curl -s "$BASE/csw/astro?service=CSW&version=2.0.2&request=GetRecords&resultType=results&elementSetName=brief" >astro.xml

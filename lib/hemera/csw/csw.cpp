@@ -153,7 +153,7 @@ void prepare(Filter& f)
   for (auto& k : f.kids) {
     prepare(k);
   }
-  if (f.op != Op::like || f.property != "anytext") {
+  if (f.op != Op::like || f.property != "anytext" || f.match_case) {
     return;
   }
   std::string want = lower(f.value);
@@ -206,6 +206,14 @@ std::vector<std::string> values_of(const interop::Summary& s, const std::string&
   }
   if (p == "anytext") {
     return {s.any_text};
+  }
+  if (p == "anytext_cased") {
+    // The fields AnyText covers, with their case (AnyText itself is lower-cased).
+    std::vector<std::string> out{s.title, s.title_fr, s.abstract, s.abstract_fr, s.uuid, s.collection};
+    for (const auto* list : {&s.keywords, &s.formats, &s.creators}) {
+      out.insert(out.end(), list->begin(), list->end());
+    }
+    return out;
   }
   if (p == "modified") {
     return {s.modified};
@@ -290,15 +298,16 @@ bool matches(const Filter& f, const interop::Summary& s)
     return s.any_text.find(f.needle) != std::string::npos;
   }
   std::string want = f.match_case ? f.value : lower(f.value);
-  if (f.op == Op::like && f.property == "anytext") {
+  if (f.op == Op::like && f.property == "anytext" && !f.match_case) {
     std::string pat = want.find(f.wild) == std::string::npos ? std::string(1, f.wild) + want + f.wild : want;
     return like(s.any_text, pat, f.wild, f.single, f.escape);
   }
-  for (const auto& raw : values_of(s, f.property)) {
+  const bool cased_text = f.op == Op::like && f.property == "anytext" && f.match_case;
+  for (const auto& raw : values_of(s, cased_text ? "anytext_cased" : f.property)) {
     std::string v = f.match_case ? raw : lower(raw);
     if (f.op == Op::like) {
       std::string pat = want;
-      // AnyText and free-text fields match anywhere when the pattern has no wildcard.
+      // AnyText matches anywhere in a field when the pattern has no wildcard.
       if (pat.find(f.wild) == std::string::npos && f.property == "anytext") {
         pat = std::string(1, f.wild) + pat + f.wild;
       }
@@ -471,7 +480,10 @@ FilterResult parse_ogc(xmlNodePtr n, int depth)
     f.single = s.size() == 1 ? s[0] : '_';
     f.escape = e.size() == 1 ? e[0] : '\\';
   }
-  f.match_case = prop(n, "matchCase") == "true" && f.op != Op::like;
+  // Filter 1.1 gives PropertyIsLike no matchCase, but clients send it (GDAL:
+  // "true" for LIKE, "false" for ILIKE); absent, text comparisons ignore case.
+  std::string mc = prop(n, "matchCase");
+  f.match_case = mc == "true" || mc == "1";
   return f;
 }
 
@@ -1079,7 +1091,7 @@ void append_record(xmlNodePtr parent, const Catalogue& cat, const Container& c, 
                    const std::string& schema, interop::ElementSet set)
 {
   if (schema == k_gmd) {
-    interop::append_iso19139(parent, cat.entries[c.entries[i]], c.partner, cat.config);
+    interop::append_iso19139(parent, cat.entries[c.entries[i]], c.partner, cat.config, set);
   } else {
     interop::append_dublin_core(parent, c.summaries[i], set);
   }

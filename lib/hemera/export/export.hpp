@@ -112,9 +112,10 @@ Summary summarize(const Entry& entry, const Partner& partner, const config::Conf
 enum class ElementSet { brief, summary, full };
 
 // Append a gmd:MD_Metadata for `entry` under `parent` (an element of a libxml2
-// document); render() makes standalone documents. Return the new element.
+// document), with the ISO elements of `set`; render() makes standalone (full)
+// documents. Return the new element.
 _xmlNode* append_iso19139(_xmlNode* parent, const Entry& entry, const Partner& partner,
-                          const config::Config& config);
+                          const config::Config& config, ElementSet set = ElementSet::full);
 // Append a csw:BriefRecord, csw:SummaryRecord or csw:Record under `parent`.
 _xmlNode* append_dublin_core(_xmlNode* parent, const Summary& summary, ElementSet set);
 

@@ -372,9 +372,17 @@ const char* k_reg_1089 =
   "COMMISSION REGULATION (EU) No 1089/2010 of 23 November 2010 implementing Directive 2007/2/EC of the "
   "European Parliament and of the Council as regards interoperability of spatial data sets and services";
 
+// The ISO element sets follow the CSW ISO AP: brief holds fileIdentifier,
+// hierarchyLevel, title, bounding box and graphic overviews, plus what gmd.xsd
+// makes mandatory (contact, dateStamp, citation date, abstract, language);
+// summary adds the discovery elements (languages, reference system, dates and
+// identifiers, points of contact, keywords, topic category, temporal extent,
+// distribution); full adds constraints, data quality and lineage.
 xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const Partner& partner,
-                     const config::Config& config)
+                     const config::Config& config, ElementSet set)
 {
+  const bool summary = set != ElementSet::brief;
+  const bool full = set == ElementSet::full;
   const auto& r = entry.record;
   Summary s = summarize(entry, partner, config);
   xmlNodePtr root = xmlNewDocNode(doc, nullptr, X("MD_Metadata"), nullptr);
@@ -396,13 +404,15 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
          "http://www.isotc211.org/2005/gmd http://schemas.opengis.net/iso/19139/20070417/gmd/gmd.xsd "
          "http://www.isotc211.org/2005/gmx http://schemas.opengis.net/iso/19139/20070417/gmx/gmx.xsd");
   }
-  n.french = !s.title_fr.empty() || !s.abstract_fr.empty();
+  n.french = summary && (!s.title_fr.empty() || !s.abstract_fr.empty());
   n.locale = "fr-" + s.uuid;
   std::string lang = iso639_2(s.language);
 
   n.cs(root, "fileIdentifier", s.uuid);
-  n.language(root, "language", lang);
-  n.code(root, "characterSet", "MD_CharacterSetCode", "utf8");
+  if (summary) {
+    n.language(root, "language", lang);
+    n.code(root, "characterSet", "MD_CharacterSetCode", "utf8");
+  }
   n.code(root, "hierarchyLevel", "MD_ScopeCode", "dataset");
   n.party(root, "contact", metadata_contact(r, partner));
   {
@@ -415,15 +425,17 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
       el(ds, n.gco, "Date", day.empty() ? date_part(now_utc()) : day);
     }
   }
-  n.cs(root, "metadataStandardName", "ISO 19115:2003/19139");
-  n.cs(root, "metadataStandardVersion", "1.0");
+  if (summary) {
+    n.cs(root, "metadataStandardName", "ISO 19115:2003/19139");
+    n.cs(root, "metadataStandardVersion", "1.0");
+  }
   if (n.french) {
     xmlNodePtr loc = el(el(root, n.gmd, "locale"), n.gmd, "PT_Locale");
     attr(loc, "id", n.locale);
     n.language(loc, "languageCode", "fre");
     n.code(loc, "characterEncoding", "MD_CharacterSetCode", "utf8");
   }
-  {
+  if (summary) {
     xmlNodePtr rs = el(el(el(el(root, n.gmd, "referenceSystemInfo"), n.gmd, "MD_ReferenceSystem"), n.gmd,
                           "referenceSystemIdentifier"),
                        n.gmd, "RS_Identifier");
@@ -448,17 +460,19 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
     }
     n.date(cit, published, "publication");
     std::string revised = date_part(s.modified);
-    if (!revised.empty() && revised != published) {
+    if (summary && !revised.empty() && revised != published) {
       n.date(cit, revised, "revision");
     }
-    n.cs(el(el(cit, n.gmd, "identifier"), n.gmd, "MD_Identifier"), "code", s.uuid);
-    if (!s.doi.empty()) {
+    if (summary) {
+      n.cs(el(el(cit, n.gmd, "identifier"), n.gmd, "MD_Identifier"), "code", s.uuid);
+    }
+    if (summary && !s.doi.empty()) {
       std::string uri = "https://doi.org/" + s.doi;
       n.anchor(el(el(cit, n.gmd, "identifier"), n.gmd, "MD_Identifier"), "code", uri, uri);
     }
   }
   n.free_text(id, "abstract", s.abstract.empty() ? s.title : s.abstract, s.abstract_fr);
-  {
+  if (summary) {
     bool any = false;
     for (const auto& c : r.contacts().value_or(std::vector<metadata::Contact>{})) {
       if (!c.organisation && !c.name) {
@@ -476,8 +490,15 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
       n.party(id, "pointOfContact", p);
     }
   }
+  for (const auto& q : r.quicklooks().value_or(std::vector<metadata::Quicklook>{})) {
+    std::string url = q.url.value_or("");
+    if (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) {
+      xmlNodePtr bg = el(el(id, n.gmd, "graphicOverview"), n.gmd, "MD_BrowseGraphic");
+      n.cs(bg, "fileName", url);
+    }
+  }
   // INSPIRE theme (GEMET), then the free keywords.
-  {
+  if (summary) {
     auto themes = strings(inspire(r, partner, "theme"), {"Atmospheric conditions"});
     xmlNodePtr kw = el(el(id, n.gmd, "descriptiveKeywords"), n.gmd, "MD_Keywords");
     for (const auto& t : themes) {
@@ -499,7 +520,7 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
     }
   }
   // Limitations on public access, then conditions for access and use (two distinct constraints).
-  {
+  if (full) {
     std::string lim = text_of(inspire(r, partner, "limitationsOnPublicAccess"), "noLimitations");
     xmlNodePtr a = el(el(id, n.gmd, "resourceConstraints"), n.gmd, "MD_LegalConstraints");
     n.code(a, "accessConstraints", "MD_RestrictionCode", "otherRestrictions");
@@ -523,9 +544,11 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
     }
   }
   n.language(id, "language", lang);
-  n.code(id, "characterSet", "MD_CharacterSetCode", "utf8");
-  for (const auto& tc : strings(inspire(r, partner, "topicCategory"), {"climatologyMeteorologyAtmosphere"})) {
-    el(el(id, n.gmd, "topicCategory"), n.gmd, "MD_TopicCategoryCode", tc);
+  if (summary) {
+    n.code(id, "characterSet", "MD_CharacterSetCode", "utf8");
+    for (const auto& tc : strings(inspire(r, partner, "topicCategory"), {"climatologyMeteorologyAtmosphere"})) {
+      el(el(id, n.gmd, "topicCategory"), n.gmd, "MD_TopicCategoryCode", tc);
+    }
   }
   {
     xmlNodePtr ex = el(el(id, n.gmd, "extent"), n.gmd, "EX_Extent");
@@ -536,7 +559,7 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
       el(el(bb, n.gmd, "southBoundLatitude"), n.gco, "Decimal", coord((*s.bbox)[1]));
       el(el(bb, n.gmd, "northBoundLatitude"), n.gco, "Decimal", coord((*s.bbox)[3]));
     }
-    if (!s.begin.empty()) {
+    if (summary && !s.begin.empty()) {
       xmlNodePtr tp = el(el(el(el(ex, n.gmd, "temporalElement"), n.gmd, "EX_TemporalExtent"), n.gmd, "extent"),
                          n.gml, "TimePeriod");
       attr(tp, n.gml, "id", "tp-" + s.uuid);
@@ -552,6 +575,9 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
     if (ex->children == nullptr) {
       n.cs(ex, "description", "Extent not recorded");
     }
+  }
+  if (!summary) {
+    return root;
   }
 
   xmlNodePtr dist = el(el(root, n.gmd, "distributionInfo"), n.gmd, "MD_Distribution");
@@ -588,6 +614,9 @@ xmlNodePtr build_iso(xmlDocPtr doc, xmlNodePtr parent, const Entry& entry, const
     }
   }
 
+  if (!full) {
+    return root;
+  }
   xmlNodePtr dq = el(el(root, n.gmd, "dataQualityInfo"), n.gmd, "DQ_DataQuality");
   n.code(el(el(dq, n.gmd, "scope"), n.gmd, "DQ_Scope"), "level", "MD_ScopeCode", "dataset");
   {
@@ -858,9 +887,9 @@ Result<std::string> build_datacite(const Entry& entry, const Partner& partner, c
 }  // namespace
 
 _xmlNode* append_iso19139(_xmlNode* parent, const Entry& entry, const Partner& partner,
-                          const config::Config& config)
+                          const config::Config& config, ElementSet set)
 {
-  return build_iso(parent->doc, parent, entry, partner, config);
+  return build_iso(parent->doc, parent, entry, partner, config, set);
 }
 
 _xmlNode* append_dublin_core(_xmlNode* parent, const Summary& summary, ElementSet set)
@@ -875,7 +904,7 @@ Result<std::string> render(Schema schema, const Entry& entry, const Partner& par
   case Schema::datacite: return build_datacite(entry, partner, config);
   case Schema::iso19139: {
     Doc doc(xmlNewDoc(X("1.0")), xmlFreeDoc);
-    build_iso(doc.get(), nullptr, entry, partner, config);
+    build_iso(doc.get(), nullptr, entry, partner, config, ElementSet::full);
     return serialize(doc.get());
   }
   case Schema::dublin_core: {
