@@ -196,8 +196,8 @@ Result<void> RowBuilder::values(const na::Values& v)
     return fail(Errc::internal, "a data record out of the mark's layout");
   }
   std::size_t idx = static_cast<std::size_t>(v.var) * per_var + static_cast<std::size_t>(v.row);
-  if (m_records.size() < m_h.nv() * per_var) {
-    m_records.resize(m_h.nv() * per_var);
+  if (m_records.size() <= idx) {
+    m_records.resize(idx + 1);  // grows with the records read, never with a header count
   }
   m_records[idx].assign(v.values.begin(), v.values.end());
   return {};

@@ -115,6 +115,7 @@ class NcWriter : public NaSink {
   Column m_count;            // 2110/2160/2310: NX(m,1) with sample_dimension
   Column m_x1;               // 2110/2160/2310: X(i,m,1) along obs
   std::vector<Column> m_vars;
+  std::vector<std::pair<int, std::size_t>> m_axis_vars;  // header axes to write at the end
 };
 
 Result<int> NcWriter::def_dim(const std::string& name, std::size_t len)
@@ -379,6 +380,14 @@ Result<void> NcWriter::header(const na::Header& h)
     HEMERA_TRY(describe_x(m_x1.varid, 0, h.ffi != 2310));
     vdims = {obsdim};
   } else if (niv >= 2) {
+    double cells = 1;
+    for (const auto& ax : h.axes) {
+      cells *= static_cast<double>(ax.nx);
+    }
+    if (cells > 1e12) {
+      return fail(Errc::data, "the header axes define more than 10^12 values per mark",
+                  m_path, {}, "H8");
+    }
     for (std::size_t s = niv - 1; s-- > 0;) {
       std::string name = xname_of(s);
       auto len = static_cast<std::size_t>(h.axes[s].nx);
@@ -442,9 +451,9 @@ Result<void> NcWriter::header(const na::Header& h)
     m_vars.push_back(std::move(c));
   }
   HEMERA_TRY(ok(nc_enddef(m_ncid), "cannot end the netCDF definitions"));
-  for (auto [var, s] : axis_vars) {
-    HEMERA_TRY(write_axis(var, h.axes[s], h.dx[s]));
-  }
+  // The header axes are written at the end, once the data proved the header
+  // right (a hostile NX would otherwise be written before any check).
+  m_axis_vars = std::move(axis_vars);
   return {};
 }
 
@@ -534,6 +543,9 @@ Result<void> NcWriter::finish()
       return fail(Errc::internal, "a variable ends with a partial row");
     }
     HEMERA_TRY(flush(c, true));
+  }
+  for (auto [var, s] : m_axis_vars) {
+    HEMERA_TRY(write_axis(var, m_h.axes[s], m_h.dx[s]));
   }
   int id = m_ncid;
   m_ncid = -1;
