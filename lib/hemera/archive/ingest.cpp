@@ -219,7 +219,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
       return fail(Errc::usage, "a new dataset needs --collection (or --dataset UUID for a new version)",
                   {}, "--collection");
     }
-    if (!req.form) {
+    if (!req.form && !req.form_document) {
       return fail(Errc::usage, "a new dataset needs the P.I.'s form (--form FILE)", {}, "--form");
     }
     collection = HEMERA_TRY(check_collection(req.collection));
@@ -251,12 +251,23 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
     }
     form = HEMERA_TRY(metadata::parse_form(*text, req.form->string()));
     form_sha = metadata::form_hash(form);
+  } else if (req.form_document) {
+    if (!req.form_document->is_object()) {
+      return fail(Errc::data, "the form is not a mapping of record keys", req.form_name);
+    }
+    form = *req.form_document;
+    form_sha = metadata::form_hash(form);
+  }
+  const std::string form_label = req.form ? req.form->string() : req.form_name;
+  if (!req.stored_names.empty() && req.stored_names.size() != req.files.size()) {
+    return fail(Errc::internal, "one stored name per file expected");
   }
 
   // The files: regular files only, opened once without following symlinks.
   Sources sources;
   std::vector<std::string> names;
-  for (const auto& p : req.files) {
+  for (std::size_t index = 0; index < req.files.size(); ++index) {
+    const fs::path& p = req.files[index];
     Source s;
     s.given = p.string();
     struct stat lst {};
@@ -280,7 +291,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
       ::close(s.fd);
       return fail(Errc::data, "changed while being opened", p.string());
     }
-    s.name = p.filename().string();
+    s.name = req.stored_names.empty() ? p.filename().string() : req.stored_names[index];
     s.kind = kind_of(s.name);
     names.push_back(s.name);
     sources.list.push_back(std::move(s));
@@ -318,11 +329,15 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
 
   // The identifier.
   if (new_dataset) {
-    result.uuid = HEMERA_TRY(uuid_for_form(archive, form_sha));
+    if (req.uuid) {
+      result.uuid = uuid::to_string(HEMERA_TRY(uuid::parse(*req.uuid)));
+    } else {
+      result.uuid = HEMERA_TRY(uuid_for_form(archive, form_sha));
+    }
     for (const char* key : {"id", "identifier"}) {
       if (form.contains(key) && form[key].is_string() && form[key].get<std::string>() != result.uuid) {
         result.findings.push_back(finding(
-          req.form->string(), "form", "form.identifier",
+          form_label, "form", "form.identifier",
           fmt::format("the form's {} '{}' is not the dataset's UUID {} (leave it out: the archive "
                       "allocates it)", key, form[key].get<std::string>(), result.uuid)));
       }
@@ -330,7 +345,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
     auto committed = HEMERA_TRY(find_dataset(archive, result.uuid));
     if (committed) {
       result.findings.push_back(finding(
-        req.form->string(), "form", "form.committed",
+        form_label, "form", "form.committed",
         fmt::format("this form was already ingested as dataset {} ({}); use --dataset {} to add a "
                     "version", result.uuid, committed->path, result.uuid)));
     }
@@ -367,7 +382,12 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
       metadata::add_version(record, result.version, d.now,
                             static_cast<std::int64_t>(sources.list.size()),
                             static_cast<std::int64_t>(result.bytes), result.destination);
-      auto bad = record_findings(record, req.form->string());
+      if (req.recovery) {
+        json doc = record.doc();
+        doc["recovery"] = req.recovery(result.findings);
+        record = *metadata::Record::from_json(std::move(doc));
+      }
+      auto bad = record_findings(record, form_label);
       if (!bad.empty()) {
         result.findings.insert(result.findings.end(), bad.begin(), bad.end());
         result.refused = true;
@@ -381,7 +401,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   HEMERA_TRY(complete_dataset(archive, result.uuid));
   auto now_info = HEMERA_TRY(find_dataset(archive, result.uuid));
   if (new_dataset && now_info) {
-    result.findings.push_back(finding(req.form->string(), "form", "form.committed",
+    result.findings.push_back(finding(form_label, "form", "form.committed",
                                       fmt::format("this form was just ingested as dataset {}; use "
                                                   "--dataset {} to add a version",
                                                   result.uuid, result.uuid)));
@@ -448,6 +468,11 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   if (new_dataset) {
     metadata::RecordDefaults d{result.uuid, now, req.download_url, req.catalogue_url, dataset_path};
     record = metadata::build_record(form, d, gate.summaries, result.contradictions);
+    if (req.recovery) {
+      json doc = record.doc();
+      doc["recovery"] = req.recovery(result.findings);
+      record = *metadata::Record::from_json(std::move(doc));
+    }
   } else {
     auto cur = read_record(archive, *existing);
     if (!cur) {
@@ -490,7 +515,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   if (auto r = record.check_identity(); !r) {
     return cleanup(r.error());
   }
-  if (auto bad = record_findings(record, req.form ? req.form->string() : std::string("metadata.json"));
+  if (auto bad = record_findings(record, new_dataset ? form_label : std::string("metadata.json"));
       !bad.empty()) {
     HEMERA_TRY(remove_tree(staging.dir));
     result.findings.insert(result.findings.end(), bad.begin(), bad.end());

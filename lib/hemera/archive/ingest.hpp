@@ -46,6 +46,15 @@ struct IngestRequest {
   Actor actor;
   std::string download_url;             // configured FTP_DOWNLOAD_LINK base
   std::string catalogue_url;            // configured landing-page base
+
+  // Legacy recovery (hemera-recover); every field is optional.
+  std::optional<std::string> uuid;              // a new dataset's UUID, decided by the caller
+  std::optional<nlohmann::json> form_document;  // the form as a document, instead of `form`
+  std::string form_name = "form";               // how findings name `form_document`
+  std::vector<std::string> stored_names;        // per file: the name it is stored under
+  // Return the record's "recovery" object, given the gate's findings (its
+  // quality flags); called once the gate has passed.
+  std::function<nlohmann::json(const std::vector<validate::Finding>&)> recovery;
 };
 
 // One file, as ingested (or as it would be).
