@@ -104,7 +104,7 @@ const std::vector<Permission>& permissions()
     {"repair", {"curator", "administrator"}},
     {"snapshot.prune", {"administrator"}},
     {"snapshot.restore", {"administrator"}},
-    {"recover.apply", {"administrator"}},
+    {"recover.apply", {"administrator", "service"}},
   };
   return table;
 }
