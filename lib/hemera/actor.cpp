@@ -22,6 +22,18 @@ std::string user_name(uid_t uid)
   return fmt::format("uid:{}", uid);
 }
 
+bool is_service_uid(const std::string& service_account, uid_t euid)
+{
+  if (service_account.empty() || euid == 0) {
+    return false;
+  }
+  struct passwd pw {};
+  struct passwd* result = nullptr;
+  char buf[4096];
+  return ::getpwnam_r(service_account.c_str(), &pw, buf, sizeof buf, &result) == 0 && result != nullptr &&
+         pw.pw_uid == euid;
+}
+
 }  // namespace
 
 Actor current_actor(const std::string& service_account)
@@ -29,7 +41,8 @@ Actor current_actor(const std::string& service_account)
   Actor a;
   uid_t euid = ::geteuid();
   const char* sudo_uid = std::getenv("SUDO_UID");
-  if (euid == 0 && sudo_uid != nullptr && *sudo_uid != '\0') {
+  // Through sudo to root or to the service account, the person behind sudo acts.
+  if ((euid == 0 || is_service_uid(service_account, euid)) && sudo_uid != nullptr && *sudo_uid != '\0') {
     char* end = nullptr;
     unsigned long v = std::strtoul(sudo_uid, &end, 10);
     if (*end == '\0') {
@@ -41,15 +54,7 @@ Actor current_actor(const std::string& service_account)
   }
   a.uid = ::getuid();
   a.name = user_name(a.uid);
-  if (!service_account.empty()) {
-    struct passwd pw {};
-    struct passwd* result = nullptr;
-    char buf[4096];
-    if (::getpwnam_r(service_account.c_str(), &pw, buf, sizeof buf, &result) == 0 &&
-        result != nullptr && pw.pw_uid == euid && euid != 0) {
-      a.service = true;
-    }
-  }
+  a.service = is_service_uid(service_account, euid);
   return a;
 }
 

@@ -6,6 +6,7 @@
 
 #include <hemera/archive/root.hpp>
 #include <hemera/auth/auth.hpp>
+#include <hemera/auth/users.hpp>
 
 using namespace hemera;
 
@@ -70,7 +71,7 @@ TEST_SUITE("auth")
     for (const auto& p : auth::permissions()) {
       CHECK(!p.roles.empty());
       for (const char* r : p.roles) {
-        CHECK(auth::is_role(r));
+        CHECK((auth::is_role(r) || std::string(r) == auth::k_service_role));
       }
       bool admin = false;
       for (const char* r : p.roles) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include <hemera/auth/users.hpp>
 #include <hemera/util/fs.hpp>
 
 namespace hemera::auth {
@@ -97,12 +98,19 @@ const std::vector<Permission>& permissions()
     {"record.edit", {"curator", "administrator"}, true},
     {"doi", {"curator", "administrator"}},
     {"doi.mint", {"curator", "administrator"}},
+    {"user.list", {"curator", "administrator"}},
+    {"user.add", {"administrator"}},
+    {"user.remove", {"administrator"}},
     {"user.grant", {"administrator"}},
     {"user.revoke", {"administrator"}},
+    {"user.bind", {"administrator"}},
+    {"audit.read", {"administrator"}},
+    {"audit.check", {"administrator", "service"}},
+    {"report", {"administrator", "service"}},
     {"verify.ack", {"curator", "administrator"}},
     {"replicate.full", {"curator", "administrator"}},
     {"repair", {"curator", "administrator"}},
-    {"snapshot.prune", {"administrator"}},
+    {"snapshot.prune", {"administrator", "service"}},
     {"snapshot.restore", {"administrator"}},
     {"recover.apply", {"administrator", "service"}},
   };
@@ -117,7 +125,7 @@ bool is_role(std::string_view role)
 
 Result<void> audit(const std::filesystem::path& log, const std::string& actor,
                    std::string_view action, std::string_view dataset, bool allowed,
-                   std::string_view detail)
+                   std::string_view detail, std::string_view os_user)
 {
   auto lock = HEMERA_TRY(util::FileLock::acquire(log.parent_path() / "locks" / "audit.lock"));
   auto [seq, prev] = HEMERA_TRY(tail_of(log));
@@ -129,19 +137,24 @@ Result<void> audit(const std::filesystem::path& log, const std::string& actor,
                           {"allowed", allowed},
                           {"detail", detail},
                           {"prev", prev}};
+  if (!os_user.empty()) {
+    event["os_user"] = os_user;
+  }
   return util::append_file(log, event.dump() + "\n", 0640);
 }
 
 Result<void> require(archive::Archive& archive, const Actor& actor, std::string_view action,
                      std::string_view dataset)
 {
-  const auto& table = permissions();
-  auto it = std::find_if(table.begin(), table.end(),
-                         [&](const Permission& p) { return action == p.action; });
-  if (it == table.end()) {
+  const Permission* it = find_permission(action);
+  if (it == nullptr) {
     return fail(Errc::internal, fmt::format("unknown privileged action '{}'", action));
   }
-  auto held = HEMERA_TRY(roles_of(archive.db(), actor.name, dataset));
+  auto id = HEMERA_TRY(identify(archive, actor));
+  auto held = HEMERA_TRY(roles_of(archive.db(), id.name, dataset));
+  if (id.service) {
+    held.emplace_back(k_service_role);
+  }
   bool allowed = std::any_of(held.begin(), held.end(), [&](const std::string& r) {
     return std::find_if(it->roles.begin(), it->roles.end(),
                         [&](const char* allowed_role) { return r == allowed_role; }) !=
@@ -150,20 +163,22 @@ Result<void> require(archive::Archive& archive, const Actor& actor, std::string_
   std::string detail = allowed ? "granted" : fmt::format("needs one of: {}", fmt::join(it->roles, ", "));
   if (!allowed && it->owner_provider && !dataset.empty() &&
       std::find(held.begin(), held.end(), "provider") != held.end()) {
-    // A provider may act on the datasets it submitted.
+    // A provider may act on the datasets it submitted (recorded under its
+    // ORCID iD or its Unix login).
     auto owner = HEMERA_TRY(archive.db().query("SELECT created_by FROM datasets WHERE uuid = ?1",
                                                {std::string(dataset)}));
-    if (!owner.empty() && owner.at(0).at(0).text == actor.name) {
+    if (!owner.empty() && (owner.at(0).at(0).text == id.name || owner.at(0).at(0).text == actor.name)) {
       allowed = true;
       detail = "owning provider";
     } else {
       detail += ", or to be the providing owner";
     }
   }
-  HEMERA_TRY(audit(archive.layout().audit_log(), actor.name, action, dataset, allowed, detail));
+  HEMERA_TRY(audit(archive.layout().audit_log(), id.name, action, dataset, allowed, detail,
+                   id.os_user != id.name ? id.os_user : std::string()));
   if (!allowed) {
     return fail(Errc::no_perm,
-                fmt::format("{} may not {}{} ({})", actor.name, action,
+                fmt::format("{} may not {}{} ({})", id.name, action,
                             dataset.empty() ? "" : fmt::format(" on {}", dataset), detail),
                 {}, {}, "auth.role");
   }
@@ -178,8 +193,11 @@ Result<void> grant(archive::Archive& archive, const std::string& granted_by,
     return fail(Errc::usage, fmt::format("unknown role '{}' (roles: {})", role, fmt::join(k_roles, ", ")));
   }
   auto& database = archive.db();
-  HEMERA_TRY(database.exec("INSERT OR IGNORE INTO actors(name, created_at) VALUES (?1, ?2)",
-                           {actor_name, archive::now_iso8601()}));
+  // An ORCID iD names itself in the orcid column; a Unix login has none until bound.
+  HEMERA_TRY(database.exec(
+    "INSERT OR IGNORE INTO actors(name, orcid, created_at) "
+    "VALUES (?1, CASE WHEN ?1 GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9]-*' THEN ?1 END, ?2)",
+    {actor_name, archive::now_iso8601()}));
   HEMERA_TRY(database.exec(
     "INSERT OR IGNORE INTO roles(actor, role, dataset, granted_by, granted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     {actor_name, role, dataset, granted_by, archive::now_iso8601()}));

@@ -16,7 +16,8 @@
 
 namespace hemera::auth {
 
-// The roles of the seed (§8) plus curator.
+// The roles of the seed (§8) plus curator; the service account's role is
+// implicit (users.hpp, k_service_role) and cannot be granted.
 inline constexpr const char* k_roles[] = {"downloader", "provider", "editor", "curator",
                                           "administrator"};
 
@@ -39,10 +40,11 @@ bool is_role(std::string_view role);
 Result<void> require(archive::Archive& archive, const Actor& actor, std::string_view action,
                      std::string_view dataset = {});
 
-// Append one event to the audit log (hash-chained JSON lines).
+// Append one event to the audit log (hash-chained JSON lines); `os_user`,
+// when set, names the Unix login behind an ORCID iD.
 Result<void> audit(const std::filesystem::path& log, const std::string& actor,
                    std::string_view action, std::string_view dataset, bool allowed,
-                   std::string_view detail);
+                   std::string_view detail, std::string_view os_user = {});
 
 // Grant `role` to `actor_name` (optionally on one dataset).
 Result<void> grant(archive::Archive& archive, const std::string& granted_by,
