@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <semaphore>
 #include <thread>
 
@@ -36,7 +35,7 @@ struct FdCloser {
   }
 };
 
-Result<std::size_t> read_some(int fd, char* buf, std::size_t size, const fs::path& path)
+Result<std::size_t> read_some(int fd, char* buf, std::size_t size, std::string_view shown)
 {
   for (;;) {
     ssize_t n = ::read(fd, buf, size);
@@ -44,20 +43,31 @@ Result<std::size_t> read_some(int fd, char* buf, std::size_t size, const fs::pat
       return static_cast<std::size_t>(n);
     }
     if (errno != EINTR) {
-      return tl::unexpected(errno_error(errno, "cannot read", path.string()));
+      return tl::unexpected(errno_error(errno, "cannot read", std::string(shown)));
     }
   }
 }
 
-// Open `path` read-only without updating its access time where the kernel
-// allows it (owner or CAP_FOWNER).
+// Open `name` (relative to `dirfd`) read-only without updating its access
+// time where the kernel allows it (owner or CAP_FOWNER); once refused, the
+// thread stops asking.
+int open_for_reading_at(int dirfd, const char* name)
+{
+  thread_local bool noatime_refused = false;
+  if (!noatime_refused) {
+    int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
+    if (fd >= 0 || errno != EPERM) {
+      return fd;
+    }
+    noatime_refused = true;
+  }
+  return ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+}
+
+// Open `path` read-only as open_for_reading_at does.
 int open_for_reading(const fs::path& path)
 {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  }
-  return fd;
+  return open_for_reading_at(AT_FDCWD, path.c_str());
 }
 
 // One read buffer and one hashing context per thread, reused for every file.
@@ -153,7 +163,7 @@ Result<FileHash> hash_pipelined(int fd, const fs::path& path, Sha256& hasher)
     for (std::size_t i = 0;; ++i) {
       free_slots.acquire();
       std::size_t slot = i % k_slots;
-      auto n = read_some(fd, buffers.get() + slot * k_slot_size, k_slot_size, path);
+      auto n = read_some(fd, buffers.get() + slot * k_slot_size, k_slot_size, path.native());
       if (!n) {
         read_error = n.error();
         sizes[slot] = 0;
@@ -195,16 +205,22 @@ Result<FileHash> hash_file(const fs::path& path)
 
 Result<FileHash> hash_file(const fs::path& path, const HashOptions& options)
 {
-  FdCloser fd{open_for_reading(path)};
+  return hash_file_at(AT_FDCWD, path.c_str(), options, path.native());
+}
+
+Result<FileHash> hash_file_at(int dirfd, const char* name, const HashOptions& options,
+                              std::string_view shown)
+{
+  FdCloser fd{open_for_reading_at(dirfd, name)};
   if (fd.fd < 0) {
-    return tl::unexpected(errno_error(errno, "cannot open", path.string()));
+    return tl::unexpected(errno_error(errno, "cannot open", std::string(shown)));
   }
   struct stat st {};
   if (::fstat(fd.fd, &st) != 0) {
-    return tl::unexpected(errno_error(errno, "cannot stat", path.string()));
+    return tl::unexpected(errno_error(errno, "cannot stat", std::string(shown)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return fail(Errc::data, "not a regular file", path.string());
+    return fail(Errc::data, "not a regular file", std::string(shown));
   }
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (size > k_read_size) {
@@ -212,11 +228,11 @@ Result<FileHash> hash_file(const fs::path& path, const HashOptions& options)
   }
   ThreadState& ts = thread_state();
   if (options.pipelined_from != 0 && size >= options.pipelined_from) {
-    return hash_pipelined(fd.fd, path, ts.hasher);
+    return hash_pipelined(fd.fd, fs::path(shown), ts.hasher);
   }
   FileHash out;
   for (;;) {
-    auto n = read_some(fd.fd, ts.buffer.get(), k_read_size, path);
+    auto n = read_some(fd.fd, ts.buffer.get(), k_read_size, shown);
     if (!n) {
       (void)ts.hasher.finish();  // leave the context clean for the next file
       return tl::unexpected(n.error());
@@ -226,6 +242,11 @@ Result<FileHash> hash_file(const fs::path& path, const HashOptions& options)
     }
     ts.hasher.update(ts.buffer.get(), *n);
     out.size += *n;
+    // A short read that reaches the size fstat gave is the end of a regular
+    // file: no further read to see it return 0.
+    if (*n < k_read_size && out.size == size) {
+      break;
+    }
   }
   out.digest = ts.hasher.finish();
   return out;
@@ -240,14 +261,14 @@ unsigned effective_jobs(unsigned jobs) noexcept
   return hw == 0 ? 1 : hw;
 }
 
-std::size_t parallel_for(std::size_t count, unsigned jobs,
-                         const std::function<void(std::size_t)>& work,
-                         const std::function<bool()>& stop)
+std::size_t parallel_for_workers(std::size_t count, unsigned jobs,
+                                 const std::function<void(std::size_t, unsigned)>& work,
+                                 const std::function<bool()>& stop)
 {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stopped{false};
   std::mutex stop_mutex;
-  auto loop = [&] {
+  auto loop = [&](unsigned worker) {
     for (;;) {
       if (stopped.load(std::memory_order_relaxed)) {
         return;
@@ -263,20 +284,28 @@ std::size_t parallel_for(std::size_t count, unsigned jobs,
       if (i >= count) {
         return;
       }
-      work(i);
+      work(i, worker);
     }
   };
   unsigned n = std::min<std::size_t>(effective_jobs(jobs), std::max<std::size_t>(count, 1));
   std::vector<std::thread> threads;
   threads.reserve(n > 0 ? n - 1 : 0);
   for (unsigned t = 1; t < n; ++t) {
-    threads.emplace_back(loop);
+    threads.emplace_back(loop, t);
   }
-  loop();
+  loop(0);
   for (auto& t : threads) {
     t.join();
   }
   return std::min(next.load(), count);
+}
+
+std::size_t parallel_for(std::size_t count, unsigned jobs,
+                         const std::function<void(std::size_t)>& work,
+                         const std::function<bool()>& stop)
+{
+  return parallel_for_workers(
+    count, jobs, [&work](std::size_t i, unsigned) { work(i); }, stop);
 }
 
 std::vector<Result<FileHash>> hash_files(const std::vector<fs::path>& paths, unsigned jobs)
@@ -302,7 +331,7 @@ Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigne
   Sha256& h = ts.hasher;
   FileHash result;
   for (;;) {
-    auto got = read_some(in.fd, buf, k_read_size, src);
+    auto got = read_some(in.fd, buf, k_read_size, src.native());
     if (!got) {
       (void)h.finish();
       return tl::unexpected(got.error());
@@ -335,10 +364,11 @@ Result<FileHash> copy_and_hash(const fs::path& src, const fs::path& dst, unsigne
 
 namespace {
 
-// Decode BagIt's percent-encoding of '%', LF and CR; nullopt on any other '%'.
-std::optional<std::string> decode_path(std::string_view in)
+// Decode BagIt's percent-encoding of '%', LF and CR into `out`; false on any
+// other '%'.
+bool decode_path(std::string_view in, std::string& out)
 {
-  std::string out;
+  out.clear();
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
@@ -346,24 +376,22 @@ std::optional<std::string> decode_path(std::string_view in)
       continue;
     }
     if (i + 2 >= in.size()) {
-      return std::nullopt;
+      return false;
     }
-    std::string code{in.substr(i + 1, 2)};
-    for (auto& c : code) {
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    if (code == "25") {
+    char hi = in[i + 1];
+    auto lo = static_cast<char>(std::toupper(static_cast<unsigned char>(in[i + 2])));
+    if (hi == '2' && lo == '5') {
       out += '%';
-    } else if (code == "0A") {
+    } else if (hi == '0' && lo == 'A') {
       out += '\n';
-    } else if (code == "0D") {
+    } else if (hi == '0' && lo == 'D') {
       out += '\r';
     } else {
-      return std::nullopt;
+      return false;
     }
     i += 2;
   }
-  return out;
+  return true;
 }
 
 // Return why `path` is not a safe relative path, or an empty string.
@@ -404,38 +432,54 @@ std::string unsafe_reason(std::string_view path)
 Result<std::vector<ManifestEntry>> parse_manifest(std::string_view text, const std::string& name)
 {
   std::vector<ManifestEntry> out;
-  std::set<std::string> seen;
+  out.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
   std::size_t line_no = 0;
+  auto where = [&name, &line_no] { return fmt::format("{}:{}", name, line_no); };
   while (!text.empty()) {
     ++line_no;
-    auto where = fmt::format("{}:{}", name, line_no);
     auto nl = text.find('\n');
     if (nl == std::string_view::npos) {
-      return fail(Errc::data, "last line has no newline", where, {}, "manifest.syntax");
+      return fail(Errc::data, "last line has no newline", where(), {}, "manifest.syntax");
     }
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl + 1);
     if (line.size() < 67 || line.substr(64, 2) != "  ") {
-      return fail(Errc::data, "expected '<64 hex digits>  <path>'", where, {}, "manifest.syntax");
+      return fail(Errc::data, "expected '<64 hex digits>  <path>'", where(), {}, "manifest.syntax");
     }
     auto digest = Digest::from_hex(line.substr(0, 64));
     if (!digest) {
-      return fail(Errc::data, digest.error().message, where, {}, "manifest.syntax");
+      return fail(Errc::data, digest.error().message, where(), {}, "manifest.syntax");
     }
-    auto path = decode_path(line.substr(66));
-    if (!path) {
-      return fail(Errc::data, "'%' not followed by 25, 0A or 0D in path", where, {},
+    ManifestEntry& entry = out.emplace_back();
+    entry.digest = *digest;
+    if (!decode_path(line.substr(66), entry.path)) {
+      return fail(Errc::data, "'%' not followed by 25, 0A or 0D in path", where(), {},
                   "manifest.syntax");
     }
-    if (auto why = unsafe_reason(*path); !why.empty()) {
-      return fail(Errc::data, fmt::format("unsafe path '{}': {}", line.substr(66), why), where, {},
+    if (auto why = unsafe_reason(entry.path); !why.empty()) {
+      return fail(Errc::data, fmt::format("unsafe path '{}': {}", line.substr(66), why), where(), {},
                   "manifest.path");
     }
-    if (!seen.insert(*path).second) {
-      return fail(Errc::data, fmt::format("path '{}' listed twice", *path), where, {},
-                  "manifest.syntax");
+  }
+  // Duplicates: sort the line numbers by path, compare neighbours, and name
+  // the later line of the first pair in file order.
+  std::vector<std::uint32_t> by_path(out.size());
+  for (std::size_t i = 0; i < by_path.size(); ++i) {
+    by_path[i] = static_cast<std::uint32_t>(i);
+  }
+  std::sort(by_path.begin(), by_path.end(), [&out](std::uint32_t a, std::uint32_t b) {
+    return out[a].path < out[b].path || (out[a].path == out[b].path && a < b);
+  });
+  std::optional<std::uint32_t> dup;
+  for (std::size_t k = 1; k < by_path.size(); ++k) {
+    if (out[by_path[k]].path == out[by_path[k - 1]].path && (!dup || by_path[k] < *dup)) {
+      dup = by_path[k];
     }
-    out.push_back(ManifestEntry{*digest, std::move(*path)});
+  }
+  if (dup) {
+    line_no = *dup + 1;
+    return fail(Errc::data, fmt::format("path '{}' listed twice", out[*dup].path), where(), {},
+                "manifest.syntax");
   }
   return out;
 }

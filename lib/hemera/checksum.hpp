@@ -75,12 +75,24 @@ struct HashOptions {
 // Hash the file at `path` as `options` say.
 Result<FileHash> hash_file(const fs::path& path, const HashOptions& options);
 
+// Hash the file `name` relative to the directory `dirfd` (AT_FDCWD: the
+// working directory) as `options` say: open, fstat, reads, close and nothing
+// else per small file. `shown` names the file in errors.
+Result<FileHash> hash_file_at(int dirfd, const char* name, const HashOptions& options,
+                              std::string_view shown);
+
 // Run `work(index)` for every index in [0, count) on at most `jobs` threads
 // (0: one per CPU), in index order of start; `stop`, when set, is asked before
 // each item is started and ends the run early. Return how many items were started.
 std::size_t parallel_for(std::size_t count, unsigned jobs,
                          const std::function<void(std::size_t)>& work,
                          const std::function<bool()>& stop = {});
+
+// As parallel_for, with `work(index, worker)` also told which of the
+// effective_jobs(jobs) workers runs it (0 ..), for state kept per worker.
+std::size_t parallel_for_workers(std::size_t count, unsigned jobs,
+                                 const std::function<void(std::size_t, unsigned)>& work,
+                                 const std::function<bool()>& stop = {});
 
 // Hash every file of `paths` with at most `jobs` threads (0: one per CPU);
 // the results are in the order of `paths`.

@@ -9,6 +9,9 @@
 
 #include <hemera/checksum.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 using namespace hemera;
 namespace fs = std::filesystem;
 
@@ -165,6 +168,44 @@ TEST_SUITE("checksum")
     CHECK(checksum::effective_jobs(5) == 5);
   }
 
+  TEST_CASE("parallel_for_workers names each worker, below the job count")
+  {
+    std::vector<std::atomic<int>> by_worker(4);
+    std::atomic<bool> out_of_range{false};
+    auto n = checksum::parallel_for_workers(500, 3, [&](std::size_t, unsigned w) {
+      if (w >= 3) {
+        out_of_range = true;
+        return;
+      }
+      by_worker[w]++;
+    });
+    CHECK(n == 500);
+    CHECK(!out_of_range.load());
+    CHECK(by_worker[0] + by_worker[1] + by_worker[2] == 500);
+    CHECK(by_worker[3].load() == 0);
+  }
+
+  TEST_CASE("hash_file_at: relative to a directory, errors name the shown path")
+  {
+    fs::create_directories("at/sub");
+    write("at/sub/x.bin", pattern(300000));
+    write("at/y.bin", "abc");
+    int dir = ::open("at", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(dir >= 0);
+    auto x = checksum::hash_file_at(dir, "sub/x.bin", {}, "A/sub/x.bin");
+    REQUIRE(x);
+    CHECK(x->size == 300000);
+    CHECK(x->digest == checksum::sha256(pattern(300000)));
+    auto y = checksum::hash_file_at(dir, "y.bin", {}, "A/y.bin");
+    REQUIRE(y);
+    CHECK(y->digest.hex() == k_abc);
+    auto none = checksum::hash_file_at(dir, "none.bin", {}, "A/none.bin");
+    REQUIRE(!none);
+    CHECK(none.error().where == "A/none.bin");
+    CHECK(!checksum::hash_file_at(dir, "sub", {}, "A/sub"));
+    ::close(dir);
+  }
+
   TEST_CASE("manifest: round trip, sorted, percent-encoding of %, LF and CR")
   {
     auto d = *checksum::Digest::from_hex(k_abc);
@@ -219,6 +260,13 @@ TEST_SUITE("checksum")
       CHECK(r.error().where == "v1/manifest-sha256.txt:2");
       CHECK(r.error().rule == c.rule);
     }
+    // A duplicate is named at its second line, the first such line in file
+    // order, even when another path repeats later.
+    std::string c = std::string(k_abc) + "  c.na\n";
+    auto dup = checksum::parse_manifest(good + c + c + good, "m");
+    REQUIRE(!dup);
+    CHECK(dup.error().where == "m:3");
+    CHECK(dup.error().message.find("'c.na' listed twice") != std::string::npos);
     // "a..b" is a legal name: only whole ".." segments are refused.
     CHECK(checksum::parse_manifest(std::string(k_abc) + "  a..b.na\n", "m"));
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -11,7 +12,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -26,7 +29,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t k_batch_rows = 500;      // rows per database statement
-constexpr double k_batch_seconds = 2.0;        // commit results at least this often
+constexpr double k_commit_seconds = 10.0;      // commit results at least this often
 constexpr const char* k_record_file = "metadata.json";
 constexpr const char* k_record_dir = "metadata";
 
@@ -36,6 +39,7 @@ struct Entry {
   std::string dataset;
   int version = 0;
   std::string path;  // relative to the version directory
+  std::uint32_t name_at = 0;  // where `path` starts in `file`
   checksum::Digest expected;
   std::uint64_t size = 0;  // from lstat
   std::optional<std::uint64_t> journal_size;
@@ -360,6 +364,7 @@ struct Walker {
       present.erase(it);
       Entry e;
       e.file = file;
+      e.name_at = static_cast<std::uint32_t>(vrel.size() + 1);
       e.dataset = d.uuid;
       e.version = version;
       e.path = m.path;
@@ -590,88 +595,174 @@ Result<void> transaction(db::Database& db, const std::function<Result<void>()>& 
 
 // The result of hashing one file.
 struct Outcome {
-  std::size_t index = 0;
   bool ok = false;
   Result<checksum::FileHash> hash = fail(Errc::internal, "not hashed");
 };
 
-// Writes per-file outcomes to hemera.db in batches.
+// Writes per-file outcomes to hemera.db without making the hashing workers
+// wait: workers hand over indexes; a thread of its own commits what is done
+// every k_commit_seconds (so a killed run keeps its progress), and finish()
+// writes the rest. A run shorter than that is one transaction.
 class Recorder {
  public:
-  Recorder(db::Database& db, std::string site, std::vector<Entry>& entries, std::int64_t now)
-    : m_db(db), m_site(std::move(site)), m_entries(entries), m_now(now),
-      m_last(std::chrono::steady_clock::now())
+  Recorder(db::Database& db, std::string site, const std::vector<Entry>& entries,
+           const std::vector<Outcome>& outcomes, std::int64_t now)
+    : m_db(db), m_site(std::move(site)), m_entries(entries), m_outcomes(outcomes), m_now(now)
   {
+    m_thread = std::thread([this] { committer(); });
   }
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+  ~Recorder() { stop(); }
 
-  // Record one outcome; flush when a batch is full or old.
-  Result<void> add(Outcome o)
+  // Hand over the outcome of entry `index` (already stored in the outcomes).
+  void done(std::size_t index)
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    m_pending.push_back(std::move(o));
-    auto age = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_last).count();
-    if (m_pending.size() >= k_batch_rows || age >= k_batch_seconds) {
-      return flush_locked();
+    m_pending.push_back(index);
+  }
+
+  // Return whether a commit failed (workers stop starting files then).
+  [[nodiscard]] bool failed() const { return m_failed.load(); }
+
+  // Stop the committer and write every outcome not written yet.
+  Result<void> finish()
+  {
+    stop();
+    if (m_error) {
+      return tl::unexpected(*m_error);
     }
-    return {};
-  }
-
-  // Write every pending outcome.
-  Result<void> flush()
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return flush_locked();
+    std::vector<std::size_t> rest;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      rest.swap(m_pending);
+    }
+    return write(rest);
   }
 
  private:
-  Result<void> flush_locked()
+  void stop()
   {
-    m_last = std::chrono::steady_clock::now();
-    if (m_pending.empty()) {
-      return {};
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_stopping = true;
     }
-    m_rows.clear();
-    for (const auto& o : m_pending) {
-      const Entry& e = m_entries[o.index];
-      if (o.ok) {
-        m_rows.push_back({e.file, static_cast<std::int64_t>(o.hash->size), "ok", nullptr});
-      } else if (o.hash) {
-        m_rows.push_back({e.file, static_cast<std::int64_t>(o.hash->size), "mismatch",
-                          o.hash->digest.hex()});
-      } else {
-        m_rows.push_back({e.file, nullptr, "unreadable", o.hash.error().message});
+    m_wake.notify_all();
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+
+  void committer()
+  {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+      if (m_wake.wait_for(lock, std::chrono::duration<double>(k_commit_seconds),
+                          [this] { return m_stopping; })) {
+        return;
+      }
+      std::vector<std::size_t> batch;
+      batch.swap(m_pending);
+      lock.unlock();
+      auto r = write(batch);
+      lock.lock();
+      if (!r) {
+        m_error = r.error();
+        m_failed = true;
+        return;
       }
     }
-    m_pending.clear();
+  }
+
+  // Write the outcomes of `batch` in one transaction, one prepared UPDATE
+  // per file found through the primary key.
+  Result<void> write(const std::vector<std::size_t>& batch)
+  {
+    if (batch.empty()) {
+      return {};
+    }
     return transaction(m_db, [&]() -> Result<void> {
-      HEMERA_TRY(exec_chunked(m_db,
-                              "INSERT INTO temp.verify_batch(path, size, status, detail) "
-                              "VALUES {values}",
-                              4, {}, m_rows));
-      // Driven by the batch: each row found through the primary key (an
-      // UPDATE … FROM would scan the site's rows once per batch).
-      HEMERA_TRY(m_db.exec(
-        "UPDATE fixity SET (checked_at, status, detail, verified_at, size) = "
-        "(SELECT ?1, b.status, b.detail, "
-        "   CASE WHEN b.status = 'ok' THEN ?1 ELSE fixity.verified_at END, "
-        "   CASE WHEN b.status = 'ok' THEN b.size ELSE fixity.size END "
-        " FROM temp.verify_batch b WHERE b.path = fixity.path) "
-        "WHERE site = ?2 AND path IN (SELECT path FROM temp.verify_batch)",
-        {m_now, m_site}));
-      HEMERA_TRY(m_db.exec("DELETE FROM temp.verify_batch"));
+      std::vector<db::Value> params(6);
+      params[0] = m_now;
+      params[4] = m_site;
+      for (std::size_t i : batch) {
+        const Outcome& o = m_outcomes[i];
+        if (o.ok) {
+          params[1] = "ok";
+          params[2] = nullptr;
+          params[3] = static_cast<std::int64_t>(o.hash->size);
+        } else if (o.hash) {
+          params[1] = "mismatch";
+          params[2] = o.hash->digest.hex();
+          params[3] = static_cast<std::int64_t>(o.hash->size);
+        } else {
+          params[1] = "unreadable";
+          params[2] = o.hash.error().message;
+          params[3] = nullptr;
+        }
+        params[5] = m_entries[i].file;
+        HEMERA_TRY(m_db.exec(
+          "UPDATE fixity SET checked_at = ?1, status = ?2, detail = ?3, "
+          "verified_at = CASE WHEN ?2 = 'ok' THEN ?1 ELSE verified_at END, "
+          "size = CASE WHEN ?2 = 'ok' THEN ?4 ELSE size END "
+          "WHERE site = ?5 AND path = ?6",
+          params));
+      }
       return {};
     });
   }
 
   db::Database& m_db;
   std::string m_site;
-  std::vector<Entry>& m_entries;
+  const std::vector<Entry>& m_entries;
+  const std::vector<Outcome>& m_outcomes;
   std::int64_t m_now;
   std::mutex m_mutex;
-  std::vector<Outcome> m_pending;
-  std::vector<std::vector<db::Value>> m_rows;
-  std::chrono::steady_clock::time_point m_last;
+  std::condition_variable m_wake;
+  bool m_stopping = false;
+  std::vector<std::size_t> m_pending;
+  std::optional<Error> m_error;
+  std::atomic<bool> m_failed{false};
+  std::thread m_thread;
 };
+
+// What one hashing worker keeps between files: the version directory it
+// opened last, so each file is opened by its name in that directory.
+struct WorkerDir {
+  std::string dir;  // relative to the root
+  int fd = -1;
+
+  WorkerDir() = default;
+  WorkerDir(const WorkerDir&) = delete;
+  WorkerDir& operator=(const WorkerDir&) = delete;
+  ~WorkerDir()
+  {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+};
+
+// Hash the entry `e` through the worker's directory cache.
+Result<checksum::FileHash> hash_entry(const fs::path& root, const Entry& e, WorkerDir& wd,
+                                      const checksum::HashOptions& options)
+{
+  std::string_view file = e.file;
+  std::string_view dir = file.substr(0, e.name_at - 1);
+  if (wd.fd < 0 || dir != wd.dir) {
+    if (wd.fd >= 0) {
+      ::close(wd.fd);
+    }
+    wd.dir.assign(dir);
+    wd.fd = ::open((root / wd.dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (wd.fd < 0) {
+      // Opened by the whole path below, for the error it gives.
+      return checksum::hash_file(root / e.file, options);
+    }
+  }
+  const char* name = e.file.c_str() + e.name_at;
+  return checksum::hash_file_at(wd.fd, name, options, file);
+}
 
 }  // namespace
 
@@ -735,9 +826,7 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   // Verification times need not survive a power cut (the files would only be
   // verified again): commit without waiting for the disk, as WAL allows
   // without risk to the database's consistency.
-  HEMERA_TRY(archive.db().exec_script(
-    "PRAGMA synchronous=NORMAL; CREATE TEMP TABLE IF NOT EXISTS verify_batch("
-    "path TEXT PRIMARY KEY, size INTEGER, status TEXT, detail TEXT)"));
+  HEMERA_TRY(archive.db().exec_script("PRAGMA synchronous=NORMAL"));
 
   auto elapsed = [&t0] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -956,57 +1045,45 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   std::atomic<std::uint64_t> done_bytes{0};
   std::vector<Outcome> outcomes(inv.entries.size());
   std::vector<char> reached(inv.entries.size(), 0);
-  Recorder recorder(db, options.site, inv.entries, now);
-  std::mutex error_mutex;
-  std::optional<Error> db_error;
-  std::atomic<bool> db_failed{false};
+  std::vector<WorkerDir> worker_dirs(checksum::effective_jobs(options.jobs));
   auto deadline = options.budget ? std::optional(t0 + *options.budget) : std::nullopt;
   std::atomic<bool> budget_spent{false};
   std::atomic<std::size_t> attempted{0};
-  std::size_t started = checksum::parallel_for(
-    order.size(), options.jobs,
-    [&](std::size_t k) {
-      attempted.fetch_add(1);
-      std::size_t i = order[k];
-      Entry& e = inv.entries[i];
-      Outcome o;
-      o.index = i;
-      o.hash = checksum::hash_file(root / e.file, hash_options);
-      o.ok = o.hash && o.hash->digest == e.expected;
-      reached[i] = 1;
-      if (o.hash) {
-        std::uint64_t d = done_bytes.fetch_add(o.hash->size) + o.hash->size;
-        if (options.progress) {
+  std::size_t started = 0;
+  {
+    Recorder recorder(db, options.site, inv.entries, outcomes, now);
+    started = checksum::parallel_for_workers(
+      order.size(), options.jobs,
+      [&](std::size_t k, unsigned worker) {
+        attempted.fetch_add(1, std::memory_order_relaxed);
+        std::size_t i = order[k];
+        const Entry& e = inv.entries[i];
+        Outcome& o = outcomes[i];
+        o.hash = hash_entry(root, e, worker_dirs[worker], hash_options);
+        o.ok = o.hash && o.hash->digest == e.expected;
+        reached[i] = 1;
+        if (o.hash && options.progress) {
+          std::uint64_t d = done_bytes.fetch_add(o.hash->size) + o.hash->size;
           options.progress(d, total_bytes);
         }
-      }
-      outcomes[i].index = i;
-      outcomes[i].ok = o.ok;
-      outcomes[i].hash = o.hash;
-      auto r = recorder.add(std::move(o));
-      if (!r) {
-        std::lock_guard<std::mutex> l(error_mutex);
-        db_error = r.error();
-        db_failed = true;
-      }
-    },
-    [&] {
-      if (db_failed.load()) {
-        return true;
-      }
-      if (options.max_files && attempted.load() >= *options.max_files) {
-        budget_spent = true;
-        return true;
-      }
-      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
-        budget_spent = true;
-        return true;
-      }
-      return false;
-    });
-  HEMERA_TRY(recorder.flush());
-  if (db_error) {
-    return tl::unexpected(*db_error);
+        recorder.done(i);
+      },
+      [&] {
+        if (recorder.failed()) {
+          return true;
+        }
+        if (options.max_files && attempted.load() >= *options.max_files) {
+          budget_spent = true;
+          return true;
+        }
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+          budget_spent = true;
+          return true;
+        }
+        return false;
+      });
+    worker_dirs.clear();
+    HEMERA_TRY(recorder.finish());
   }
   report.budget_spent = budget_spent.load() && started < order.size();
   log::debug("{:.3f}s: {} files hashed", elapsed(), started);

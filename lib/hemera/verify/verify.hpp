@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,7 +38,7 @@ struct Options {
   std::chrono::seconds period{30LL * 86400};  // verification.period
   std::optional<RecordHashes> record_hashes;  // from the journal, when there is one
   // The journaled size of each payload file, by path relative to the root.
-  std::map<std::string, std::uint64_t> journaled_sizes;
+  std::unordered_map<std::string, std::uint64_t> journaled_sizes;
   // The directory of each journaled dataset (UUID -> "DATB/campaign/<uuid>").
   std::map<std::string, std::string> journaled_datasets;
   // Take the lock of a dataset (held while its tree is read), when set.
