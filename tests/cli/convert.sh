@@ -225,6 +225,55 @@ check_json
 [[ $(json_get 'd["error"]["exit"]') == 73 ]] || fail "JSON error document"
 pass "what NASA Ames cannot hold: exit 73 with the rule, nothing written"
 
+# A CF contiguous ragged array of another origin gives FFI 2110; a count
+# beyond the sample dimension is refused as bad data.
+for n in 2 1000000; do
+  cat >rag.cdl <<CDL
+netcdf rag {
+dimensions:
+  prof = 1 ; obs = 2 ;
+variables:
+  double prof(prof) ;
+    prof:units = "seconds since 2021-06-18" ;
+  int n(prof) ;
+    n:long_name = "Number of levels" ;
+    n:sample_dimension = "obs" ;
+  double z(obs) ;
+    z:long_name = "Altitude" ;
+    z:units = "m" ;
+  double v(obs) ;
+    v:long_name = "Ozone" ;
+    v:units = "mPa" ;
+    v:coordinates = "z" ;
+data:
+  prof = 60 ; n = $n ; z = 100, 200 ; v = 3.5, 4 ;
+}
+CDL
+  rm -f rag.nc && ncgen -4 -o rag.nc rag.cdl
+  if [[ $n == 2 ]]; then
+    expect_exit 0 hemera-convert --json --to nasa-ames -o rag.na rag.nc
+    check_json
+    [[ $(json_get 'd["ffi"]') == 2110 ]] || fail "a ragged array should give FFI 2110"
+    expect_exit 0 hemera-validate rag.na
+    expect_exit 0 hemera-convert -q --to csv -o - rag.na
+    grep -qx '60,2,200,4' "$T/out" || { cat "$T/out"; fail "ragged array values"; }
+  else
+    expect_exit 65 hemera-convert --to nasa-ames -o rag2.na rag.nc
+    expect_err "not a count"
+    [[ ! -e rag2.na ]] || fail "a refused conversion left an output"
+  fi
+done
+pass "CF ragged array to FFI 2110; a hostile count refused"
+
+# Only hemera-convert links libnetcdf.
+for exe in "$HEMERA_BIN"/hemera-*; do
+  name=$(basename "$exe")
+  [[ -x $exe && -f $HEMERA_SRC/tools/$name.cpp && $name != hemera-convert ]] || continue
+  ! ldd "$exe" | grep -q libnetcdf || fail "$name links libnetcdf"
+done
+ldd "$HEMERA_BIN/hemera-convert" | grep -q libnetcdf || fail "hemera-convert does not link libnetcdf"
+pass "libnetcdf is linked by hemera-convert only"
+
 # --- FITS tables written by astropy, read back by astropy for the comparison.
 "$PY" - <<'PY'
 import numpy as np
@@ -331,6 +380,37 @@ PY
 expect_exit 0 hemera-convert -q --hdu 2 --to json -o one.json t.fits
 [[ $(json_get 'len(d["hdus"])' one.json) == 1 ]] || fail "--hdu for the header JSON"
 pass "FITS headers to JSON"
+
+# --- Memory does not grow with the file: peak RSS on 16 MB and 48 MB files (the
+# buffers and chunk caches are full by 16 MB).
+[[ -x /usr/bin/time ]] || fail "/usr/bin/time is missing (Debian package time)"
+"$PY" - <<'PY'
+import random
+random.seed(7)
+head = ["Bench, Bench", "Org", "Src", "Mis", "1 1", "2021 06 18 2021 06 19", "0",
+        "UT seconds from 0 hours on day given by DATE", "4", "1 1 1 1", "9E+30 9E+30 9E+30 9E+30",
+        "V1 (K)", "V2 (K)", "V3 (K)", "V4 (K)", "0", "0"]
+pool = [" ".join("%.4E" % random.uniform(-1000, 1000) for _ in range(4)) for _ in range(1024)]
+for mb in (16, 48):
+    with open(f"size{mb}.na", "w") as f:
+        f.write(f"{len(head) + 1} 1001\n" + "\n".join(head) + "\n")
+        size = x = 0
+        while size < mb * 1000000:
+            c = "".join(f"{x + i} {pool[(x + i) & 1023]}\n" for i in range(10000))
+            x += 10000
+            f.write(c)
+            size += len(c)
+PY
+for to in netcdf csv json; do
+  rss=()
+  for mb in 16 48; do
+    /usr/bin/time -o rss.txt -f %M hemera-convert -q --force --to $to -o size$mb.$to size$mb.na
+    rss+=("$(tail -1 rss.txt)")
+  done
+  ((rss[1] - rss[0] < 4096)) || fail "$to: peak RSS grew from ${rss[0]} KiB (16 MB) to ${rss[1]} KiB (48 MB)"
+  echo "$to: peak RSS ${rss[0]} KiB (16 MB), ${rss[1]} KiB (48 MB)"
+done
+pass "memory does not grow with the file (netCDF, CSV, JSON)"
 
 # --- Hostile inputs: exit 65, a clear location, no output left.
 head -c -4 o3.na >trunc.na

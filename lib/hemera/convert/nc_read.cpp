@@ -369,9 +369,27 @@ Result<Report> netcdf_to_nasa_ames(const std::filesystem::path& in, const std::f
     auto r = text_of(v, "nasa_ames_role");
     return r && *r == role;
   };
+  // Variables named in a "coordinates" attribute are CF auxiliary coordinates, not data.
+  std::set<std::string> aux_coords;
+  for (const auto& v : nc.vars()) {
+    if (auto c = text_of(v, "coordinates")) {
+      std::size_t pos = 0;
+      while (pos < c->size()) {
+        auto end = c->find(' ', pos);
+        if (end == std::string::npos) {
+          end = c->size();
+        }
+        if (end > pos) {
+          aux_coords.insert(c->substr(pos, end - pos));
+        }
+        pos = end + 1;
+      }
+    }
+  }
   for (const auto& v : nc.vars()) {
     bool coord = v.dims.size() == 1 && nc.dim_name(v.dims[0]) == v.name;
-    if (!v.numeric || v.dims.empty() || coord || &v == p.count || is_role(v, "independent")) {
+    if (!v.numeric || v.dims.empty() || coord || &v == p.count || is_role(v, "independent") ||
+        aux_coords.count(v.name) > 0) {
       continue;
     }
     if (aux_names.count(v.name) > 0 || (aux_names.empty() && is_role(v, "auxiliary"))) {
@@ -448,10 +466,9 @@ Result<Report> netcdf_to_nasa_ames(const std::filesystem::path& in, const std::f
       }
     }
     if (p.x1 == nullptr) {
-      if (auto c = text_of(*p.prim[0], "coordinates")) {
-        std::string first = c->substr(0, c->find(' '));
-        const Var* v = nc.find(first);
-        if (v != nullptr && v->dims == p.prim[0]->dims) {
+      for (const auto& name : aux_coords) {
+        const Var* v = nc.find(name);
+        if (v != nullptr && v->numeric && v->dims == p.prim[0]->dims && p.x1 == nullptr) {
           p.x1 = v;
         }
       }
@@ -738,6 +755,13 @@ Result<Report> netcdf_to_nasa_ames(const std::filesystem::path& in, const std::f
   if (ffi == 2010 || (ffi == 2110 && !p.ragged)) {
     row_len = nc.len(p.prim[0]->dims[1]);
   }
+  if (row_len > 16383) {
+    return tl::unexpected(cannot_hold(
+      fmt::format("{} values of {} per mark: a NASA Ames record holds at most 32766 characters",
+                  row_len, p.prim[0]->name),
+      where, "R3"));
+  }
+  const std::size_t obs_len = p.ragged ? nc.len(p.prim[0]->dims[0]) : 0;
   const std::size_t step = std::max<std::size_t>(1, k_block / std::max<std::size_t>(row_len, 1));
   std::vector<double> marks;
   std::vector<double> counts;
@@ -825,9 +849,12 @@ Result<Report> netcdf_to_nasa_ames(const std::filesystem::path& in, const std::f
         std::size_t nx = row_len;
         std::size_t first = 0;
         if (p.ragged) {
-          if (!std::isfinite(counts[i]) || counts[i] < 0 || counts[i] > 1e12) {
-            return fail(Errc::data, fmt::format("count {} of {} is not a count", m + 1,
-                                                p.count->name), where);
+          if (!std::isfinite(counts[i]) || counts[i] < 0 ||
+              counts[i] > static_cast<double>(obs_len - obs)) {
+            return fail(Errc::data,
+                        fmt::format("count {} of {} is not a count of the remaining {} values",
+                                    m + 1, p.count->name, obs_len - obs),
+                        where);
           }
           nx = static_cast<std::size_t>(counts[i]);
           first = obs;

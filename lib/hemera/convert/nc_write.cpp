@@ -32,6 +32,7 @@ namespace {
 
 constexpr std::size_t k_block = 1 << 16;  // values buffered per variable
 constexpr std::size_t k_chunk = 1 << 12;  // values per netCDF chunk
+constexpr std::size_t k_chunk_cache = 1 << 20;  // bytes of chunk cache per variable
 
 // One numeric variable written in blocks along its first (unlimited) dimension.
 struct Column {
@@ -209,6 +210,10 @@ Result<Column> NcWriter::numeric(const std::string& name, const std::vector<int>
   chunk[0] = budget;
   HEMERA_TRY(ok(nc_def_var_chunking(m_ncid, c.varid, NC_CHUNKED, chunk.data()),
                 "cannot set the chunking of " + name));
+  // Chunks are written once, in order: a small cache per variable is enough,
+  // and keeps memory flat however large the file (the default is 16 MiB each).
+  HEMERA_TRY(ok(nc_set_var_chunk_cache(m_ncid, c.varid, k_chunk_cache, 37, 1.0f),
+                "cannot set the chunk cache of " + name));
   if (m_deflate > 0) {
     HEMERA_TRY(ok(nc_def_var_deflate(m_ncid, c.varid, 1, 1, m_deflate),
                   "cannot set the compression of " + name));

@@ -173,7 +173,7 @@ class CsvSink : public RowSink {
       const Cell& c = cells[i];
       if (c.is_text) {
         m_line += csv_field(std::string(c.text));
-      } else if (!std::isnan(c.value)) {
+      } else if (std::isfinite(c.value)) {
         auto r = std::to_chars(buf, buf + sizeof buf, c.value);
         m_line.append(buf, r.ptr);
       }
@@ -222,7 +222,7 @@ class JsonSink : public RowSink {
       const Cell& c = cells[i];
       if (c.is_text) {
         m_line += nlohmann::json(std::string(c.text)).dump();
-      } else if (std::isnan(c.value)) {
+      } else if (!std::isfinite(c.value)) {
         m_line += "null";
       } else {
         auto r = std::to_chars(buf, buf + sizeof buf, c.value);
