@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <hemera/util/fd.hpp>
 #include <hemera/archive/root.hpp>
 #include <hemera/db/db.hpp>
 #include <hemera/util/fs.hpp>
@@ -34,23 +35,6 @@ std::uint32_t crc_of(std::string_view data)
   }
   return static_cast<std::uint32_t>(crc);
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-
- private:
-  int m_fd;
-};
 
 Result<std::string> pread_exact(int fd, std::uint64_t off, std::size_t len, const fs::path& path)
 {
@@ -517,7 +501,7 @@ Result<std::uint64_t> append(const fs::path& path, const fs::path& lock_path, Ev
                              db::Database* database)
 {
   auto lock = HEMERA_TRY(util::FileLock::acquire(lock_path));
-  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (fd.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open journal", path.string()));
   }
@@ -558,7 +542,7 @@ Result<std::uint64_t> append(const fs::path& path, const fs::path& lock_path, Ev
 
 Result<void> index(const fs::path& path, db::Database& database)
 {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) {
       return {};
@@ -573,7 +557,7 @@ Result<std::uint64_t> repair(const fs::path& path, const fs::path& lock_path)
 {
   {
     // Look without the lock first: a whole journal needs no writer.
-    Fd ro(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    util::UniqueFd ro(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (ro.get() < 0) {
       if (errno == ENOENT) {
         return std::uint64_t{0};
@@ -586,7 +570,7 @@ Result<std::uint64_t> repair(const fs::path& path, const fs::path& lock_path)
     }
   }
   auto lock = HEMERA_TRY(util::FileLock::acquire(lock_path));
-  Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) {
       return std::uint64_t{0};

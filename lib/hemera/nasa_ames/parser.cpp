@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <hemera/nasa_ames/rules.hpp>
+#include <hemera/util/fd.hpp>
 
 namespace hemera::nasa_ames {
 
@@ -1834,28 +1835,17 @@ class HeaderKeeper : public Consumer {
   bool m_header_only;
 };
 
-struct Fd {
-  int fd = -1;
-  ~Fd()
-  {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-};
-
 }  // namespace
 
 Result<Stats> parse(const std::filesystem::path& path, Consumer& consumer,
                     validate::Collector& collector, const validate::Profile& profile)
 {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) {
+  util::UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open", path.string()));
   }
-  ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  Source src(f.fd, k_buffer);
+  ::posix_fadvise(f.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  Source src(f.get(), k_buffer);
   Parser p(src, consumer, collector, profile);
   Stats st = p.run();
   if (src.read_errno() != 0) {

@@ -21,6 +21,7 @@
 #include <hemera/archive/store.hpp>
 #include <hemera/checksum.hpp>
 #include <hemera/log.hpp>
+#include <hemera/util/fd.hpp>
 #include <hemera/util/fs.hpp>
 
 namespace hemera::snapshot {
@@ -52,29 +53,20 @@ void crash_point(const char* name)
 // once before the rename that makes it visible.
 Result<checksum::FileHash> copy_hash(const fs::path& src, const fs::path& dst, unsigned mode)
 {
-  struct Fd {
-    int fd;
-    ~Fd()
-    {
-      if (fd >= 0) {
-        ::close(fd);
-      }
-    }
-  };
-  Fd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
-  if (in.fd < 0) {
+  util::UniqueFd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (in.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open", src.string()));
   }
-  ::posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  Fd out{::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
-  if (out.fd < 0) {
+  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  util::UniqueFd out{::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
+  if (out.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot create", dst.string()));
   }
   thread_local std::vector<char> buf(checksum::k_read_size);
   checksum::Sha256 h;
   checksum::FileHash result;
   for (;;) {
-    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    ssize_t n = ::read(in.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -88,7 +80,7 @@ Result<checksum::FileHash> copy_hash(const fs::path& src, const fs::path& dst, u
     result.size += static_cast<std::uint64_t>(n);
     std::size_t off = 0;
     while (off < static_cast<std::size_t>(n)) {
-      ssize_t w = ::write(out.fd, buf.data() + off, static_cast<std::size_t>(n) - off);
+      ssize_t w = ::write(out.get(), buf.data() + off, static_cast<std::size_t>(n) - off);
       if (w < 0) {
         if (errno == EINTR) {
           continue;
@@ -98,7 +90,7 @@ Result<checksum::FileHash> copy_hash(const fs::path& src, const fs::path& dst, u
       off += static_cast<std::size_t>(w);
     }
   }
-  if (::fchmod(out.fd, mode) != 0) {
+  if (::fchmod(out.get(), mode) != 0) {
     return tl::unexpected(errno_error(errno, "cannot set mode", dst.string()));
   }
   result.digest = h.finish();

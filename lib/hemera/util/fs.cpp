@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <hemera/util/fs.hpp>
 
+#include <hemera/util/fd.hpp>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -12,29 +14,6 @@
 namespace hemera::util {
 
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-  int release()
-  {
-    int fd = m_fd;
-    m_fd = -1;
-    return fd;
-  }
-
- private:
-  int m_fd;
-};
 
 Result<void> write_all(int fd, std::string_view data, const fs::path& path)
 {
@@ -55,7 +34,7 @@ Result<void> write_all(int fd, std::string_view data, const fs::path& path)
 
 Result<std::string> read_file(const fs::path& path)
 {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open", path.string()));
   }
@@ -79,7 +58,7 @@ Result<std::string> read_file(const fs::path& path)
 
 Result<void> fsync_dir(const fs::path& dir)
 {
-  Fd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open directory", dir.string()));
   }
@@ -93,7 +72,7 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view data, unsi
 {
   fs::path tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
   if (fd.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot create", tmp.string()));
   }
@@ -118,7 +97,7 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view data, unsi
 
 Result<void> append_file(const fs::path& path, std::string_view data, unsigned mode)
 {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode));
   if (fd.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open for append", path.string()));
   }
@@ -173,7 +152,7 @@ FileLock::~FileLock()
 
 Result<FileLock> FileLock::acquire(const fs::path& path, bool wait)
 {
-  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (fd.get() < 0) {
     return tl::unexpected(errno_error(errno, "cannot open lock", path.string()));
   }
