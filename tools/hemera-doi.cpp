@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // hemera-doi: DataCite DOIs <prefix>/<uuid> for datasets: check, create
 // (draft or findable), publish, update, hide, show.
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <hemera/archive/store.hpp>
-#include <hemera/auth/auth.hpp>
 #include <hemera/catalog/catalog.hpp>
 #include <hemera/export/export.hpp>
 #include <hemera/replicate/curl_util.hpp>
@@ -151,7 +150,8 @@ Result<std::pair<long, std::string>> exchange(const Settings& s, const std::stri
   }
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
-    return tl::unexpected(rd::curl_error(rc, errbuf, fmt::format("{} {}", req.method, req.url), s.api_url));
+    return tl::unexpected(
+      rd::curl_error(rc, errbuf, fmt::format("{} {}", req.method, req.url), config::redact_url(s.api_url)));
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
