@@ -92,7 +92,8 @@ void alert_if_due(cli::Context& ctx, archive::Archive& archive, const std::vecto
       current.push_back({p.problem + ":" + r.target + ":" + p.file, p.file + ": " + p.message});
     }
   }
-  auto decision = alert::reconcile(archive.db(), "replicate", current, settings->repeat, now);
+  auto decision = alert::reconcile(archive.db(), "replicate", current, settings->repeat, now,
+                                         settings->repeat_after);
   if (!decision || !decision->send) {
     return;
   }

@@ -205,13 +205,15 @@ int main(int argc, char** argv)
       current.push_back({p.key(), verify::to_text(p)});
     }
     auto decision = HEMERA_TRY(alert::reconcile(archive.db(), verify::alert_source(report.site),
-                                                current, settings.repeat, report.started_at));
+                                                current, settings.repeat, report.started_at,
+                                                settings.repeat_after));
     nlohmann::json doc = verify::to_json(report);
     doc["root"] = archive.layout().root.string();
     nlohmann::json alert_doc = {{"due", decision.send},
                                 {"new", decision.fresh},
                                 {"acknowledged", decision.acked},
                                 {"resolved", decision.resolved},
+                                {"reminded", decision.reminded},
                                 {"channels", nlohmann::json::array()}};
     if (decision.send && settings.any() && !no_alert) {
       alert::Message msg;
@@ -225,6 +227,10 @@ int main(int argc, char** argv)
                              archive.layout().root.string(), verify::summary_text(report),
                              decision.fresh.empty() ? std::string("none")
                                                     : fmt::format("{}", fmt::join(decision.fresh, ", ")));
+      if (!decision.reminded.empty()) {
+        msg.text += fmt::format("Still unresolved (reminder after alerts.repeat_after): {}\n",
+                                fmt::join(decision.reminded, ", "));
+      }
       nlohmann::json summary = doc;
       summary["schema"] = ctx.schema();
       summary["alert"] = alert_doc;

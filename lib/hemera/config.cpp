@@ -59,6 +59,7 @@ constexpr Key k_config_key_table[] = {
   {"alerts.webhook.url", Type::url, true},
   {"alerts.command", Type::string_list, false},
   {"alerts.repeat", Type::boolean, false},
+  {"alerts.repeat_after", Type::duration, false},
   {"alerts.timeout", Type::duration, false},
   {"replication", Type::map, false},
   {"replication.max_lag", Type::duration, false},

@@ -221,6 +221,38 @@ TEST_SUITE("alert")
     CHECK(alert::reconcile(db, "verify:sedoo", p1, false, 109)->send);
   }
 
+  TEST_CASE("ledger: repeat_after reminds of an unresolved problem once per interval")
+  {
+    REQUIRE(archive::init("ra", tester()));
+    auto a = archive::Archive::open("ra");
+    REQUIRE(a);
+    auto& db = a->db();
+    const std::chrono::seconds day{86400};
+    std::vector<alert::Problem> p1{{"fixity.mismatch:x", "x damaged"}};
+    auto d = alert::reconcile(db, "verify:local", p1, false, 1000, day);
+    REQUIRE(d);
+    CHECK(d->send);
+    REQUIRE(alert::mark_sent(db, "verify:local", 1000));
+    // The same failure on the next runs, within the interval: silent.
+    d = alert::reconcile(db, "verify:local", p1, false, 1000 + 3600, day);
+    REQUIRE(d);
+    CHECK(!d->send);
+    CHECK(d->reminded.empty());
+    // A day after the last announcement: one reminder, then silent again.
+    d = alert::reconcile(db, "verify:local", p1, false, 1000 + 86400, day);
+    REQUIRE(d);
+    CHECK(d->send);
+    CHECK(d->fresh.empty());
+    CHECK(d->reminded == std::vector<std::string>{"fixity.mismatch:x"});
+    REQUIRE(alert::mark_sent(db, "verify:local", 1000 + 86400));
+    CHECK(!alert::reconcile(db, "verify:local", p1, false, 1000 + 86400 + 60, day)->send);
+    // Without repeat_after (0): never again while unresolved.
+    CHECK(!alert::reconcile(db, "verify:local", p1, false, 1000 + 30 * 86400)->send);
+    // Acknowledged problems are never reminded.
+    REQUIRE(alert::acknowledge(db, "verify:local", "", "alice", 1000 + 30 * 86400));
+    CHECK(!alert::reconcile(db, "verify:local", p1, false, 1000 + 60 * 86400, day)->send);
+  }
+
   TEST_CASE("mail text: headers cannot be injected, CRLF line ends")
   {
     alert::MailSettings m;

@@ -190,6 +190,9 @@ Result<Settings> settings_from(const config::Config& config)
   if (const auto* rep = config.find("alerts.repeat"); rep != nullptr && rep->is_boolean()) {
     s.repeat = rep->get<bool>();
   }
+  if (auto t = config.get_string("alerts.repeat_after"); !t.empty()) {
+    s.repeat_after = HEMERA_TRY(config::parse_duration(t));
+  }
   if (auto t = config.get_string("alerts.timeout"); !t.empty()) {
     s.timeout = HEMERA_TRY(config::parse_duration(t));
   }
@@ -452,18 +455,20 @@ std::vector<Delivery> send(const Settings& settings, const Message& message)
 }
 
 Result<Decision> reconcile(db::Database& db, const std::string& source,
-                           const std::vector<Problem>& current, bool repeat, std::int64_t now)
+                           const std::vector<Problem>& current, bool repeat, std::int64_t now,
+                           std::chrono::seconds repeat_after)
 {
   Decision d;
   auto rows = HEMERA_TRY(db.query(
     "SELECT key, last_sent, acked_at FROM alert_problems WHERE source = ?1", {source}));
   struct Known {
     bool sent, acked;
+    std::int64_t last_sent;
   };
   std::map<std::string, Known> known;
   for (const auto& r : rows) {
     known[r[0].text] = Known{r[1].kind != db::Value::Kind::null,
-                             r[2].kind != db::Value::Kind::null};
+                             r[2].kind != db::Value::Kind::null, r[1].integer};
   }
   HEMERA_TRY(db.exec_script("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<void> {
@@ -485,6 +490,8 @@ Result<Decision> reconcile(db::Database& db, const std::string& source,
         d.acked.push_back(p.key);
       } else if (!it->second.sent) {
         d.fresh.push_back(p.key);
+      } else if (repeat_after.count() > 0 && now - it->second.last_sent >= repeat_after.count()) {
+        d.reminded.push_back(p.key);
       }
     }
     for (const auto& [key, k] : known) {
@@ -503,7 +510,7 @@ Result<Decision> reconcile(db::Database& db, const std::string& source,
   }
   HEMERA_TRY(db.exec_script("COMMIT"));
   std::size_t unacked = current.size() - d.acked.size();
-  d.send = !d.fresh.empty() || (repeat && unacked > 0);
+  d.send = !d.fresh.empty() || !d.reminded.empty() || (repeat && unacked > 0);
   return d;
 }
 

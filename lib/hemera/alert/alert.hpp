@@ -37,6 +37,9 @@ struct Settings {
   std::string webhook_url;           // empty: no webhook
   std::vector<std::string> command;  // empty: no command; argv[0] is the program
   bool repeat = false;               // re-send unresolved problems on every run
+  // Re-send an unresolved, unacknowledged problem once its last announcement
+  // is at least this old (alerts.repeat_after; 0: never).
+  std::chrono::seconds repeat_after{0};
   std::chrono::seconds timeout{60};  // per channel
 
   // Return true if at least one channel is configured.
@@ -94,14 +97,17 @@ struct Decision {
   std::vector<std::string> fresh;     // problems never announced before
   std::vector<std::string> acked;     // problems a human acknowledged
   std::vector<std::string> resolved;  // problems gone since the last run
+  std::vector<std::string> reminded;  // announced before, due again (repeat_after)
 };
 
 // Record the `current` problems of `source` ("verify:local") and decide
-// whether to alert: yes when a problem is new, or, with `repeat`, when any
-// problem is unacknowledged. Problems absent from `current` are resolved and
-// forgotten.
+// whether to alert: yes when a problem is new (never announced, or resolved
+// and back again); with `repeat`, when any problem is unacknowledged; with
+// `repeat_after` > 0, when an unacknowledged problem was last announced at
+// least that long ago. Problems absent from `current` are resolved and forgotten.
 Result<Decision> reconcile(db::Database& db, const std::string& source,
-                           const std::vector<Problem>& current, bool repeat, std::int64_t now);
+                           const std::vector<Problem>& current, bool repeat, std::int64_t now,
+                           std::chrono::seconds repeat_after = std::chrono::seconds{0});
 
 // Mark the unacknowledged problems of `source` as announced at `now`.
 Result<void> mark_sent(db::Database& db, const std::string& source, std::int64_t now);
