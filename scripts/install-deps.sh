@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libfmt-dev libyaml-cpp-dev libexpected-dev nlohmann-json3-dev
   libssl-dev libsqlite3-dev zlib1g-dev libcfitsio-dev libcurl4-openssl-dev
   libvalijson-dev  # JSON Schema validation of records (header-only)
+  libpcre2-dev  # hemera-recover: rules with named groups over legacy paths
   libnetcdf-dev  # hemera-convert only: NASA Ames <-> netCDF-4/CF
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
