@@ -269,9 +269,11 @@ pass "CF ragged array to FFI 2110; a hostile count refused"
 for exe in "$HEMERA_BIN"/hemera-*; do
   name=$(basename "$exe")
   [[ -x $exe && -f $HEMERA_SRC/tools/$name.cpp && $name != hemera-convert ]] || continue
-  ! ldd "$exe" | grep -q libnetcdf || fail "$name links libnetcdf"
+  libs=$(ldd "$exe")
+  [[ $libs != *libnetcdf* ]] || fail "$name links libnetcdf"
 done
-ldd "$HEMERA_BIN/hemera-convert" | grep -q libnetcdf || fail "hemera-convert does not link libnetcdf"
+libs=$(ldd "$HEMERA_BIN/hemera-convert")
+[[ $libs == *libnetcdf* ]] || fail "hemera-convert does not link libnetcdf"
 pass "libnetcdf is linked by hemera-convert only"
 
 # --- FITS tables written by astropy, read back by astropy for the comparison.
@@ -401,7 +403,12 @@ for mb in (16, 48):
             f.write(c)
             size += len(c)
 PY
+# (An ASan build keeps freed memory in quarantine: its RSS says nothing here, and
+# the release build, which runs the same script, does the check.)
+asan=$(ldd "$HEMERA_BIN/hemera-convert")
+[[ $asan == *libasan* ]] && echo "memory check not meaningful in a sanitizer build: done in the release build"
 for to in netcdf csv json; do
+  [[ $asan == *libasan* ]] && break
   rss=()
   for mb in 16 48; do
     /usr/bin/time -o rss.txt -f %M hemera-convert -q --force --to $to -o size$mb.$to size$mb.na
@@ -410,7 +417,7 @@ for to in netcdf csv json; do
   ((rss[1] - rss[0] < 4096)) || fail "$to: peak RSS grew from ${rss[0]} KiB (16 MB) to ${rss[1]} KiB (48 MB)"
   echo "$to: peak RSS ${rss[0]} KiB (16 MB), ${rss[1]} KiB (48 MB)"
 done
-pass "memory does not grow with the file (netCDF, CSV, JSON)"
+[[ $asan == *libasan* ]] || pass "memory does not grow with the file (netCDF, CSV, JSON)"
 
 # --- Hostile inputs: exit 65, a clear location, no output left.
 head -c -4 o3.na >trunc.na
