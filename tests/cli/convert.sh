@@ -362,7 +362,16 @@ expect_exit 64 hemera-convert --hdu 1 --to csv -o img.csv t.fits
 expect_exit 64 hemera-convert --hdu 9 --to csv -o img.csv t.fits
 [[ ! -e vla.csv && ! -e img.csv ]] || fail "a refused conversion left an output"
 no_leftovers
-pass "FITS: a variable-length column is what CSV cannot hold (73); HDU checks"
+"$PY" -c '
+import numpy as np
+from astropy.io import fits
+fits.BinTableHDU.from_columns([fits.Column(name="A", format="D", array=np.arange(100000.0))]).writeto("big.fits")'
+head -c 300000 big.fits >cut.fits
+expect_exit 65 hemera-convert --to csv -o cut.csv cut.fits
+expect_err "cut.fits: cannot read column 1"
+[[ ! -e cut.csv ]] || fail "a truncated FITS table left a CSV"
+no_leftovers
+pass "FITS: a variable-length column is what CSV cannot hold (73); HDU checks; a truncated table refused"
 
 expect_exit 0 hemera-convert --json --to json -o header.json t.fits
 check_json
