@@ -428,6 +428,22 @@ for to in netcdf csv json; do
 done
 [[ $asan == *libasan* ]] || pass "memory does not grow with the file (netCDF, CSV, JSON)"
 
+# --- Interrupted: SIGTERM or SIGHUP mid-conversion leaves neither the output nor its temporary file.
+for sig in TERM HUP; do  # (a background job of a script ignores SIGINT)
+  hemera-convert -q --to csv -o killed.csv size48.na &
+  pid=$!
+  sleep 0.1
+  kill -s $sig $pid
+  set +e
+  wait $pid
+  st=$?
+  set -e
+  ((st > 128)) || fail "the conversion was not interrupted by SIG$sig (exit $st): too fast to test?"
+  [[ ! -e killed.csv ]] || fail "an interrupted conversion left its output"
+  no_leftovers
+done
+pass "interrupted conversions leave nothing behind"
+
 # --- Hostile inputs: exit 65, a clear location, no output left.
 head -c -4 o3.na >trunc.na
 expect_exit 65 hemera-convert --to netcdf -o trunc.nc trunc.na

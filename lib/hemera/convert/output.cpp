@@ -2,7 +2,9 @@
 #include <hemera/convert/output.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,13 +15,68 @@ namespace hemera::convert {
 
 namespace {
 constexpr std::size_t k_flush_at = 1 << 20;
+
+// The temporary files to remove when SIGINT, SIGTERM or SIGHUP ends the
+// process (fixed storage: the handler may only call async-signal-safe code).
+constexpr int k_slots = 4;
+constexpr std::size_t k_path_max = 4096;
+char g_temp[k_slots][k_path_max];
+volatile sig_atomic_t g_used[k_slots];
+
+extern "C" void remove_temps_and_die(int sig)
+{
+  for (int i = 0; i < k_slots; ++i) {
+    if (g_used[i] != 0) {
+      ::unlink(g_temp[i]);
+    }
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+int watch(const std::filesystem::path& temp)
+{
+  static bool installed = false;
+  if (!installed) {
+    installed = true;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temps_and_die;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+        ::sigaction(sig, &sa, nullptr);
+      }
+    }
+  }
+  const std::string& p = temp.native();
+  if (p.size() >= k_path_max) {
+    return -1;
+  }
+  for (int i = 0; i < k_slots; ++i) {
+    if (g_used[i] == 0) {
+      std::memcpy(g_temp[i], p.c_str(), p.size() + 1);
+      g_used[i] = 1;
+      return i;
+    }
+  }
+  return -1;
+}
+
+void unwatch(int slot)
+{
+  if (slot >= 0 && slot < k_slots) {
+    g_used[slot] = 0;
+  }
+}
 }  // namespace
 
 AtomicOutput::AtomicOutput(AtomicOutput&& other) noexcept
   : m_path(std::move(other.m_path)), m_temp(std::move(other.m_temp)), m_fd(other.m_fd),
     m_stdout(other.m_stdout), m_committed(other.m_committed), m_buf(std::move(other.m_buf)),
-    m_bytes(other.m_bytes)
+    m_bytes(other.m_bytes), m_slot(other.m_slot)
 {
+  other.m_slot = -1;
   other.m_fd = -1;
   other.m_temp.clear();
   other.m_committed = true;
@@ -36,6 +93,8 @@ AtomicOutput& AtomicOutput::operator=(AtomicOutput&& other) noexcept
     m_committed = other.m_committed;
     m_buf = std::move(other.m_buf);
     m_bytes = other.m_bytes;
+    m_slot = other.m_slot;
+    other.m_slot = -1;
     other.m_fd = -1;
     other.m_temp.clear();
     other.m_committed = true;
@@ -57,6 +116,8 @@ void AtomicOutput::discard() noexcept
   if (!m_committed && !m_temp.empty()) {
     ::unlink(m_temp.c_str());
   }
+  unwatch(m_slot);
+  m_slot = -1;
   m_temp.clear();
 }
 
@@ -82,7 +143,9 @@ Result<AtomicOutput> AtomicOutput::open(const std::filesystem::path& path, bool 
   if (dir.empty()) {
     dir = ".";
   }
-  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX.part")).string();
+  std::string name = ".";
+  name.append(path.filename().string()).append(".XXXXXX.part");
+  std::string tmpl = (dir / name).string();
   int fd = ::mkstemps(tmpl.data(), 5);
   if (fd < 0) {
     return tl::unexpected(errno_error(errno, "cannot create a temporary output file", tmpl));
@@ -90,6 +153,7 @@ Result<AtomicOutput> AtomicOutput::open(const std::filesystem::path& path, bool 
   ::fchmod(fd, 0644);
   out.m_fd = fd;
   out.m_temp = tmpl;
+  out.m_slot = watch(out.m_temp);
   return out;
 }
 
@@ -179,6 +243,8 @@ Result<void> AtomicOutput::commit_check(
     return tl::unexpected(errno_error(errno, "cannot rename the output into place", m_path.string()));
   }
   m_committed = true;
+  unwatch(m_slot);
+  m_slot = -1;
   auto dir = m_path.parent_path();
   return util::fsync_dir(dir.empty() ? std::filesystem::path(".") : dir);
 }

@@ -14,8 +14,9 @@
 namespace hemera::convert {
 
 // Buffered writes to a temporary file that becomes `path` on commit(); the
-// temporary file is removed when the object dies uncommitted. The path "-"
-// writes to standard output instead (no atomicity there).
+// temporary file is removed when the object dies uncommitted, or when SIGINT,
+// SIGTERM or SIGHUP ends the process. The path "-" writes to standard output
+// instead (no atomicity there).
 class AtomicOutput {
  public:
   AtomicOutput() = default;
@@ -56,6 +57,7 @@ class AtomicOutput {
   bool m_committed = false;
   std::string m_buf;
   std::uint64_t m_bytes = 0;
+  int m_slot = -1;  // signal-cleanup slot of the temporary file
 };
 
 }  // namespace hemera::convert
