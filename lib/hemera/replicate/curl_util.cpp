@@ -17,6 +17,7 @@ Easy::Easy()
 {
   global_init();
   m_curl = curl_easy_init();
+  m_multi = curl_multi_init();
 }
 
 Easy::~Easy()
@@ -24,6 +25,45 @@ Easy::~Easy()
   if (m_curl != nullptr) {
     curl_easy_cleanup(m_curl);
   }
+  if (m_multi != nullptr) {
+    curl_multi_cleanup(m_multi);
+  }
+}
+
+CURLcode Easy::perform()
+{
+  if (m_curl == nullptr || m_multi == nullptr) {
+    return CURLE_FAILED_INIT;
+  }
+  if (curl_multi_add_handle(m_multi, m_curl) != CURLM_OK) {
+    return CURLE_FAILED_INIT;
+  }
+  CURLcode result = CURLE_OK;
+  bool done = false;
+  while (!done) {
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(m_multi, &running);
+    if (mc != CURLM_OK) {
+      result = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_SEND_ERROR;
+      break;
+    }
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m_multi, &left)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == m_curl) {
+        result = msg->data.result;
+        done = true;
+      }
+    }
+    if (done || running == 0) {
+      break;
+    }
+    if (curl_multi_poll(m_multi, nullptr, 0, k_poll_cap_ms, nullptr) != CURLM_OK) {
+      result = CURLE_RECV_ERROR;
+      break;
+    }
+  }
+  curl_multi_remove_handle(m_multi, m_curl);
+  return result;
 }
 
 CURL* Easy::fresh()

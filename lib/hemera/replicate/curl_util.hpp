@@ -19,7 +19,9 @@ namespace hemera::replicate::detail {
 // Initialise libcurl once for the process.
 void global_init();
 
-// An easy handle, reset before each operation (live connections are kept).
+// An easy handle, reset before each operation, run through a multi handle
+// of its own that keeps the live connections (and their FTP/SFTP sessions)
+// from one operation to the next.
 class Easy {
  public:
   Easy();
@@ -31,9 +33,18 @@ class Easy {
   CURL* fresh();
   // Return the handle.
   CURL* get() { return m_curl; }
+  // Run the transfer set up on the handle, as curl_easy_perform does, but
+  // never sleep longer than k_poll_cap_ms between two looks at it: libcurl
+  // 7.88 sometimes misses the wake-up after an FTP EPSV reply or an SSH
+  // step and would wait for its next 1 s timer (per file, on a reused connection).
+  CURLcode perform();
+
+  // The longest wait for socket activity before libcurl is run again.
+  static constexpr int k_poll_cap_ms = 5;
 
  private:
   CURL* m_curl = nullptr;
+  CURLM* m_multi = nullptr;
 };
 
 // A curl_slist owned by value.

@@ -124,7 +124,7 @@ class CurlTarget final : public Target {
     if (m_config.bwlimit > 0) {
       curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(m_config.bwlimit));
     }
-    auto rc = curl_easy_perform(c);
+    auto rc = m_easy.perform();
     if (src.read_error) {
       return fail(Errc::io, "read error while uploading", source.string());
     }
@@ -167,7 +167,7 @@ class CurlTarget final : public Target {
     HEMERA_TRY(ensure_entry());
     CURL* c = setup(url_of(key));
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    auto rc = curl_easy_perform(c);
+    auto rc = m_easy.perform();
     if (rc == CURLE_REMOTE_FILE_NOT_FOUND || rc == CURLE_FTP_COULDNT_RETR_FILE ||
         (rc == CURLE_REMOTE_ACCESS_DENIED && !m_sftp)) {
       return std::optional<RemoteStat>{};
@@ -223,7 +223,7 @@ class CurlTarget final : public Target {
     curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::string_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    auto rc = curl_easy_perform(c);
+    auto rc = m_easy.perform();
     std::vector<std::string> out;
     if (rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND ||
         rc == CURLE_FTP_COULDNT_RETR_FILE) {
@@ -366,7 +366,7 @@ class CurlTarget final : public Target {
     CURL* c = setup(url_of(""));
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
-    auto rc = curl_easy_perform(c);
+    auto rc = m_easy.perform();
     if (rc != CURLE_OK) {
       return tl::unexpected(detail::curl_error(rc, m_err, "connect", where("")));
     }
@@ -386,7 +386,7 @@ class CurlTarget final : public Target {
     CURL* c = setup(url_of(""));
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_QUOTE, q.get());
-    auto rc = curl_easy_perform(c);
+    auto rc = m_easy.perform();
     if (rc != CURLE_OK) {
       return tl::unexpected(detail::curl_error(rc, m_err, what, where(key)));
     }
@@ -401,7 +401,7 @@ class CurlTarget final : public Target {
     CURL* c = setup(url_of(key));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::download_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    auto rc = curl_easy_perform(c);
+    auto rc = m_easy.perform();
     if (sink.write_error) {
       return fail(Errc::io, "write error while downloading", where(key));
     }
