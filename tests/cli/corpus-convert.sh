@@ -84,4 +84,13 @@ ncdump -h ndacc.nc >hdr.txt
 grep -q 'obs = UNLIMITED ; // (4929 currently)' hdr.txt || fail "NDACC: not 4929 levels along obs"
 grep -q 'sample_dimension = "obs"' hdr.txt || fail "NDACC: no ragged-array count variable"
 grep -q ':nasa_ames_ffi = 2160' hdr.txt || fail "NDACC: FFI attribute"
-pass "NDACC ozonesonde (FFI 2160) to a CF ragged array"
+run hemera-validate --json --format nasa-ames --profile legacy "$corpus/2160_ndacc.na"
+[[ $rc -eq 0 ]] || fail "NDACC: not valid under the legacy profile"
+cp "$T/out" ndacc-validate.json
+expect_exit 0 hemera-convert -q --profile legacy --to json -o ndacc.json "$corpus/2160_ndacc.na"
+expect_exit 0 hemera-convert -q --profile legacy --to csv -o ndacc.csv "$corpus/2160_ndacc.na"
+$check "$corpus/2160_ndacc.na" ndacc-validate.json ndacc.json csv ndacc.csv >/dev/null ||
+  fail "NDACC: CSV differs from the independent reader"
+$check "$corpus/2160_ndacc.na" ndacc-validate.json ndacc.json nc ndacc.nc >/dev/null ||
+  fail "NDACC: netCDF values differ from the independent reader"
+pass "NDACC ozonesonde (FFI 2160) to a CF ragged array and CSV, every value checked"
