@@ -92,6 +92,13 @@ grep -qF ':nasa_ames_date = "2021-06-18" ;' o3.cdl || fail "no date"
 grep -qF 'time = UNLIMITED' o3.cdl || fail "the marks are not along an unlimited dimension"
 pass "NASA Ames to netCDF: CF time, units, scale factors applied, _FillValue, global attributes"
 
+expect_exit 0 hemera-convert -q --deflate 5 --to netcdf -o o3z.nc o3.na
+ncdump -hs o3z.nc >o3z.hdr
+grep -q 'Ozone_partial_pressure:_DeflateLevel = 5 ;' o3z.hdr || fail "--deflate not applied"
+[[ $(ncdump -p 9,15 o3z.nc | sed -n '/^data:/,$p') == "$(sed -n '/^data:/,$p' o3.cdl)" ]] ||
+  fail "--deflate changed the values"
+pass "--deflate compresses the variables, values unchanged"
+
 # The output exists: refused (73) unless --force; nothing half-written.
 expect_exit 73 hemera-convert --to netcdf -o o3.nc o3.na
 expect_err "output exists"
