@@ -14,6 +14,7 @@ packages=(
   libnetcdf-dev  # hemera-convert only: NASA Ames <-> netCDF-4/CF
   # tests, docs, fuzzing, benchmarks
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
+  curl python3-cryptography  # ORCID sign-in test: a local OpenID provider signing RS256 id_tokens
   util-linux procps time fitsverify hyperfine
   netcdf-bin python3-astropy  # hemera-convert tests: ncdump; FITS tables written by astropy
   rsync  # bench/snapshot compares hemera-snapshot with rsync --link-dest

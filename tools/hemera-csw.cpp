@@ -7,6 +7,7 @@
 
 #include <hemera/cli/tool.hpp>
 #include <hemera/csw/csw.hpp>
+#include <hemera/csw/oidc.hpp>
 
 using namespace hemera;
 
@@ -38,6 +39,12 @@ int main(int argc, char** argv)
       return fail(Errc::usage, fmt::format("bad port in '{}'", where), {}, "--listen");
     }
     opt.port = static_cast<int>(port);
+    // ORCID sign-in (/orcid/login, /orcid/callback) when orcid.client_id is set;
+    // only this server reads the client secret.
+    if (auto provider = HEMERA_TRY(csw::oidc::load_provider(ctx.config))) {
+      auto sign_in = std::make_shared<csw::oidc::SignIn>(std::move(*provider), ctx.root);
+      opt.extra_routes = [sign_in](httplib::Server& server) { csw::oidc::install_routes(server, sign_in); };
+    }
     auto int_key = [&](const char* key, long long fallback) {
       const auto* v = ctx.config.find(key);
       return v != nullptr && v->is_number_integer() ? v->get<long long>() : fallback;

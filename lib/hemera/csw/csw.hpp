@@ -5,6 +5,7 @@
 // handling is independent of the HTTP server (server.cpp, cpp-httplib).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,10 @@
 #include <hemera/config.hpp>
 #include <hemera/error.hpp>
 #include <hemera/export/export.hpp>
+
+namespace httplib {
+class Server;
+}
 
 namespace hemera::csw {
 
@@ -57,6 +62,8 @@ struct ServeOptions {
   int threads = 8;
   std::size_t max_request_bytes = 1 << 20;
   int timeout_seconds = 10;
+  // More routes (the ORCID sign-in of oidc.hpp), added before listening.
+  std::function<void(httplib::Server&)> extra_routes;
 };
 
 // Serve /csw/<partner> and /<uuid> until SIGINT or SIGTERM.

@@ -167,6 +167,9 @@ Result<void> serve(std::shared_ptr<const Catalogue> catalogue, const ServeOption
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (options.extra_routes) {
+    options.extra_routes(svr);
+  }
   if (!svr.bind_to_port(options.host.c_str(), options.port)) {
     return fail(Errc::unavailable, fmt::format("cannot listen on {}:{}", options.host, options.port));
   }
