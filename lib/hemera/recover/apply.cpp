@@ -13,6 +13,7 @@
 #include <hemera/archive/store.hpp>
 #include <hemera/auth/auth.hpp>
 #include <hemera/auth/orcid.hpp>
+#include <hemera/gate/inspector.hpp>
 #include <hemera/metadata/record.hpp>
 #include <hemera/util/fs.hpp>
 
@@ -194,7 +195,7 @@ Result<ApplySummary> apply(archive::Archive& archive, const Plan& plan, const Ru
                                      plan.rules_sha256, plan.datasets.size(),
                                      req.only_failed ? "; only failed" : "")));
   HEMERA_TRY(archive::complete_interrupted(archive));
-  const auto insp = inspector(validate::Profile::legacy());
+  const auto insp = gate::format_inspector(validate::Profile::legacy());
 
   // Datasets are ingested by several workers, each with its own connection to
   // hemera.db: most of a small dataset's time is spent waiting for fsync.

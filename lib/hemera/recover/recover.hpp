@@ -174,8 +174,4 @@ Result<ApplySummary> apply(archive::Archive& archive, const Plan& plan, const Ru
 // message saying how many there were ("(and 41 more like it)").
 std::vector<validate::Finding> aggregate(const std::vector<validate::Finding>& findings);
 
-// Return the format inspector of archive::ingest for `profile` ("strict" or
-// "legacy"): the validators and the header summaries.
-archive::Inspector inspector(const validate::Profile& profile);
-
 }  // namespace hemera::recover

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The format inspector of archive::ingest: validators under a profile and the
-// header summaries that fill a record.
-#include <hemera/recover/recover.hpp>
+#include <hemera/gate/inspector.hpp>
 
 #include <fmt/format.h>
 
@@ -9,7 +7,7 @@
 #include <hemera/nasa_ames/parser.hpp>
 #include <hemera/validate/validate.hpp>
 
-namespace hemera::recover {
+namespace hemera::gate {
 
 namespace {
 
@@ -124,7 +122,7 @@ Result<metadata::FileSummary> summarize_fits(const std::filesystem::path& path)
 
 }  // namespace
 
-archive::Inspector inspector(const validate::Profile& profile)
+archive::Inspector format_inspector(const validate::Profile& profile)
 {
   archive::Inspector in;
   in.validate = [profile](const std::filesystem::path& path,
@@ -144,5 +142,4 @@ archive::Inspector inspector(const validate::Profile& profile)
   return in;
 }
 
-
-}  // namespace hemera::recover
+}  // namespace hemera::gate
