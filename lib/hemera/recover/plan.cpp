@@ -86,6 +86,7 @@ void walk(const fs::path& root, const std::string& rel, std::vector<Found>& file
       Found f;
       f.rel = r;
       f.size = static_cast<std::uint64_t>(st.st_size);
+      f.kind = archive::kind_of(n);
       files.push_back(std::move(f));
     } else {
       problems.push_back(problem(r, "file", Severity::warning, "file.type",
@@ -390,9 +391,6 @@ Result<Plan> make_plan(archive::Archive& archive, const PlanRequest& req, Rules&
       kept.push_back(std::move(f));
     }
   }
-  auto legacy = validate::Profile::legacy();
-  checksum::parallel_for(kept.size(), req.jobs, [&](std::size_t i) { check_file(req.source, kept[i], legacy, req.validate); });
-
   // Group by rule.
   struct Group {
     std::size_t rule = 0;
@@ -434,6 +432,58 @@ Result<Plan> make_plan(archive::Archive& archive, const PlanRequest& req, Rules&
     it->second.members.push_back(i);
   }
 
+  // Identifiers first: apply checks only the files of datasets not in yet.
+  auto vars_of = [&](const Group& g) {
+    const Found& first = kept[g.members.front()];
+    std::map<std::string, std::string> vars = g.vars;
+    vars["dir"] = dir_of(first.rel);
+    vars["path"] = first.rel;
+    vars["file"] = fs::path(first.rel).filename().string();
+    vars["stem"] = fs::path(first.rel).stem().string();
+    return vars;
+  };
+  auto header_of = [&](const Group& g) {
+    return [&](const std::string& k) -> Result<std::string> {
+      for (auto i : g.members) {
+        const auto& f = kept[i];
+        if (f.kind == archive::FileKind::nasa_ames || f.kind == archive::FileKind::fits) {
+          return header_field(req.source / f.rel, f.kind, k);
+        }
+      }
+      return fail(Errc::data, "no NASA Ames or FITS file to read a header field from");
+    };
+  };
+  std::map<std::pair<std::size_t, std::string>, Result<std::string>> ids;
+  std::vector<char> unchecked(kept.size(), 0);
+  for (const auto& [key, g] : groups) {
+    const Rule& rule = rules.rules[g.rule];
+    std::string id_tpl = !rule.id.empty() ? rule.id : rule.grouping == Grouping::file ? "{path}" : "{dir}";
+    auto id = expand(id_tpl, vars_of(g), header_of(g));
+    if (id && id->empty()) {
+      id = fail(Errc::data, "the legacy identifier is empty");
+    }
+    if (!id) {
+      id = fail(Errc::data, fmt::format("cannot build the legacy identifier from '{}': {}", id_tpl,
+                                        id.error().message));
+    } else if (!req.validate &&
+               HEMERA_TRY(archive::find_dataset(archive, legacy_uuid(plan.ns, req.database, *id)))) {
+      for (auto i : g.members) {
+        unchecked[i] = 1;
+        kept[i].verdict = Verdict::unchecked;
+      }
+    }
+    ids.emplace(key, std::move(id));
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (unchecked[i] == 0) {
+      todo.push_back(i);
+    }
+  }
+  auto legacy = validate::Profile::legacy();
+  checksum::parallel_for(todo.size(), req.jobs,
+                         [&](std::size_t k) { check_file(req.source, kept[todo[k]], legacy, req.validate); });
+
   // The archive's content, to report files already in it.
   auto in_archive = HEMERA_TRY(archive_content(archive));
   std::map<std::string, std::string> first_with_hash;  // over the whole source, in path order
@@ -447,30 +497,12 @@ Result<Plan> make_plan(archive::Archive& archive, const PlanRequest& req, Rules&
     const Rule& rule = rules.rules[g.rule];
     PlannedDataset d;
     const Found& first = kept[g.members.front()];
-    std::map<std::string, std::string> vars = g.vars;
-    vars["dir"] = dir_of(first.rel);
-    vars["path"] = first.rel;
-    vars["file"] = fs::path(first.rel).filename().string();
-    vars["stem"] = fs::path(first.rel).stem().string();
-    auto header = [&](const std::string& k) -> Result<std::string> {
-      for (auto i : g.members) {
-        const auto& f = kept[i];
-        if (f.kind == archive::FileKind::nasa_ames || f.kind == archive::FileKind::fits) {
-          return header_field(req.source / f.rel, f.kind, k);
-        }
-      }
-      return fail(Errc::data, "no NASA Ames or FITS file to read a header field from");
-    };
-    std::string id_tpl = !rule.id.empty() ? rule.id : rule.grouping == Grouping::file ? "{path}" : "{dir}";
-    auto id = expand(id_tpl, vars, header);
-    if (id && id->empty()) {
-      id = fail(Errc::data, "the legacy identifier is empty");
-    }
+    std::map<std::string, std::string> vars = vars_of(g);
+    auto header = header_of(g);
+    const auto& id = ids.at(key);
     if (!id) {
       d.legacy_id = fmt::format("?{}", vars["dir"]);
-      d.problems.push_back(problem(first.rel, "rules", Severity::error, "rules.identifier",
-                                   fmt::format("cannot build the legacy identifier from '{}': {}", id_tpl,
-                                               id.error().message)));
+      d.problems.push_back(problem(first.rel, "rules", Severity::error, "rules.identifier", id.error().message));
     } else {
       d.legacy_id = *id;
       d.uuid = legacy_uuid(plan.ns, req.database, d.legacy_id);
