@@ -106,6 +106,15 @@ void alert_if_due(cli::Context& ctx, archive::Archive& archive, const std::vecto
   msg.text = "hemera-replicate on " + archive.layout().root.string() + "\n\n" + text;
   msg.summary = doc;
   msg.summary["schema"] = ctx.schema();
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : current) {
+    problems.push_back({{"key", p.key}, {"text", p.text}});
+  }
+  msg.summary["alert"] = {{"sent", true},
+                          {"channels", nlohmann::json::array()},
+                          {"problems", problems},
+                          {"new", decision->fresh},
+                          {"reminded", decision->reminded}};
   nlohmann::json channels = nlohmann::json::array();
   bool any_ok = false;
   for (const auto& d : alert::send(*settings, msg)) {
@@ -115,7 +124,8 @@ void alert_if_due(cli::Context& ctx, archive::Archive& archive, const std::vecto
   if (any_ok) {
     (void)alert::mark_sent(archive.db(), "replicate", now);
   }
-  doc["alert"] = {{"sent", any_ok}, {"channels", channels}};
+  doc["alert"] = {{"sent", any_ok}, {"channels", channels}, {"problems", problems}, {"new", decision->fresh},
+                  {"reminded", decision->reminded}};
 }
 
 }  // namespace
@@ -211,13 +221,13 @@ int main(int argc, char** argv)
     }
     nlohmann::json doc = {{"root", archive.layout().root.string()}, {"dry_run", dry_run}, {"full", full},
                           {"targets", list}};
-    if (!no_alert && !dry_run) {
-      alert_if_due(ctx, archive, reports, doc);
-    }
     if (first_error) {
       code = cli::exit_code(first_error->code);
     }
     doc["exit_code"] = code;
+    if (!no_alert && !dry_run) {
+      alert_if_due(ctx, archive, reports, doc);
+    }
     if (ctx.json) {
       ctx.emit(doc);
     } else {

@@ -47,6 +47,8 @@ constexpr Key k_config_key_table[] = {
   {"targets.*.access_key_file", Type::path, false},
   {"targets.*.secret_key_file", Type::path, false},
   {"targets.*.jobs", Type::integer, false},
+  {"targets.*.multipart_threshold", Type::integer, false},
+  {"targets.*.multipart_part_size", Type::integer, false},
   {"alerts", Type::map, false},
   {"alerts.mail", Type::map, false},
   {"alerts.mail.smtp_url", Type::url, true},

@@ -256,6 +256,21 @@ conformance() {
   check_tree "$a" "$remote"
   pass "$name: hemera-repair --from local restores the remote copies"
 
+  # Extra files at the remote site (none of the archive's): named, exit 1.
+  local x1=DATB/camp/sonde/$U1/v1/zz_extra.na x2=DATB/camp/stray.txt
+  extra_remote "$remote" "$x1"
+  extra_remote "$remote" "$x2"
+  expect_exit 1 hemera-verify --root "$a" --config "$cfg" --target "$tname" --json --no-alert
+  check_json
+  [[ $(json_get '" ".join(sorted(p["file"] for p in d["problems"]))') == "$x1 $x2" ]] ||
+    fail "$name: extra remote files not named exactly: $(json_get '[p["file"] for p in d["problems"]]')"
+  [[ $(json_get '" ".join(sorted(set(p["rule"] for p in d["problems"])))') == fixity.unexpected ]] ||
+    fail "$name: extra files rule"
+  unextra_remote "$remote" "$x1"
+  unextra_remote "$remote" "$x2"
+  expect_exit 0 hemera-verify --root "$a" --config "$cfg" --target "$tname" -q --no-alert
+  pass "$name: hemera-verify --target names the extra remote files"
+
   # A bit-rotted local file is restored from the target.
   flip_byte "$a/$d1" 5
   expect_exit 0 hemera-repair --root "$a" --config "$cfg" --from "$tname" --json "$d1"
@@ -267,6 +282,11 @@ conformance() {
   pass "$name: hemera-repair --from TARGET restores a bit-rotted local file"
   CONF_ARCHIVE=$a
 }
+
+# extra_remote REMOTE KEY: put a file the archive does not have at the
+# remote site; unextra_remote removes it.
+extra_remote() { mkdir -p "$(dirname "$1/$2")"; echo "not ours" >"$1/$2"; }
+unextra_remote() { rm -f "$1/$2"; }
 
 # damage_remote REMOTE KEY: change one byte of a remote copy (same size).
 damage_remote() { flip_byte "$1/$2" 10; }

@@ -9,6 +9,9 @@ usage: s3_tool.py ENDPOINT BUCKET CMD ARGS...
   temps PREFIX            print the number of objects under PREFIX/.hemera-tmp/
   put KEY FILE            write an object (no checksum headers), as a foreign client would
   exists KEY              exit 0 if the object exists, else 1
+  rm KEY                  delete an object
+  uploads PREFIX          print "<key below PREFIX> <parts>" for each unfinished multipart upload
+  start-upload KEY SIZE   leave an unfinished multipart upload of KEY with one part of SIZE bytes
 Keys for the commands other than setup come from $S3_KEYS (the OUTDIR of setup).
 """
 import hashlib
@@ -80,6 +83,21 @@ def main():
             return 0
         except Exception:
             return 1
+    if cmd == "rm":
+        s3.delete_object(Bucket=bucket, Key=args[0])
+        return 0
+    if cmd == "uploads":
+        prefix = args[0].rstrip("/") + "/"
+        for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            if u["Key"].startswith(prefix):
+                parts = s3.list_parts(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", [])
+                print("%s %d" % (u["Key"][len(prefix):], len(parts)))
+        return 0
+    if cmd == "start-upload":
+        up = s3.create_multipart_upload(Bucket=bucket, Key=args[0])
+        s3.upload_part(Bucket=bucket, Key=args[0], UploadId=up["UploadId"], PartNumber=1,
+                       Body=os.urandom(int(args[1])))
+        return 0
     print("unknown command " + cmd, file=sys.stderr)
     return 64
 

@@ -36,6 +36,8 @@ check_tree() {
 check_no_temps() { [[ $(s3 temps "$1") == 0 ]] || fail "temporary objects left"; }
 make_stale() { head -c 777 /dev/urandom >"$T/stale"; s3 put "$1/.hemera-tmp/0123456789abcdef0123-stale.na.part" "$T/stale"; }
 remote_has() { s3 exists "$1/$2"; }
+extra_remote() { echo "not ours" >"$T/extra"; s3 put "$1/$2" "$T/extra"; }
+unextra_remote() { s3 rm "$1/$2"; }
 # A second client overwrites the object with same-size wrong content.
 damage_remote() {
   head -c "$(stat -c %s "$a/$2")" /dev/zero >"$T/zeros"  # $a: the conformance archive

@@ -44,6 +44,7 @@ class Flaky final : public Target {
   Result<checksum::FileHash> get(const std::string&, const fs::path&) override { return checksum::FileHash{}; }
   Result<void> remove(const std::string&) override { return step(); }
   Result<std::vector<std::string>> list_temp() override { return std::vector<std::string>{}; }
+  Result<std::vector<std::string>> list_all() override { return std::vector<std::string>{}; }
   [[nodiscard]] Properties properties() const override { return {"flaky", true, false, true, false}; }
 
  private:

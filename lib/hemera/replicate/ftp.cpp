@@ -252,6 +252,67 @@ class CurlTarget final : public Target {
     return out;
   }
 
+  Result<std::vector<std::string>> list_all() override
+  {
+    HEMERA_TRY(ensure_entry());
+    std::vector<std::string> out;
+    std::vector<std::string> todo{""};
+    while (!todo.empty()) {
+      std::string dir = todo.back();
+      todo.pop_back();
+      std::string body;
+      // A long listing (LIST for FTP, the SFTP directory read): one line per
+      // entry, the type in its first character, the name last.
+      CURL* c = setup(url_of(dir.empty() ? std::string() : dir + "/"));
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::string_write);
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+      auto rc = m_easy.perform();
+      if (rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND ||
+          rc == CURLE_FTP_COULDNT_RETR_FILE) {
+        if (dir.empty()) {
+          return out;
+        }
+        return fail(Errc::io, "cannot list the remote folder", where(dir));
+      }
+      if (rc != CURLE_OK) {
+        return tl::unexpected(detail::curl_error(rc, m_err, "list", where(dir)));
+      }
+      capture_entry();
+      std::size_t pos = 0;
+      while (pos < body.size()) {
+        auto nl = body.find('\n', pos);
+        auto line = body.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        pos = nl == std::string::npos ? body.size() : nl + 1;
+        while (!line.empty() && (line.back() == '\r')) {
+          line.pop_back();
+        }
+        // "drwxr-xr-x 2 owner group 4096 Nov 26 12:00 name": the name starts
+        // after the eighth field.
+        std::size_t at = 0;
+        for (int field = 0; field < 8 && at != std::string::npos; ++field) {
+          at = line.find_first_not_of(' ', at);
+          at = at == std::string::npos ? at : line.find(' ', at);
+        }
+        if (line.empty() || at == std::string::npos) {
+          continue;
+        }
+        std::string name = line.substr(line.find_first_not_of(' ', at));
+        if (name == "." || name == "..") {
+          continue;
+        }
+        std::string key = dir.empty() ? name : dir + "/" + name;
+        if (line[0] == 'd') {
+          if (key + "/" != k_temp_prefix) {
+            todo.push_back(key);
+          }
+        } else if (line[0] == '-') {
+          out.push_back(key);
+        }
+      }
+    }
+    return out;
+  }
+
   [[nodiscard]] Properties properties() const override
   {
     return {m_scheme, !m_sftp, false, true, true};

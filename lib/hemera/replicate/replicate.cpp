@@ -83,6 +83,16 @@ Result<TargetConfig> target_config(const config::Config& config, const std::stri
   c.secret_key = HEMERA_TRY(secret("secret_key_file"));
   c.trust_transport = flag("trust_transport");
   c.allow_plaintext = flag("allow_plaintext");
+  for (auto [key, field] : {std::pair{"multipart_threshold", &c.multipart_threshold},
+                            std::pair{"multipart_part_size", &c.multipart_part_size}}) {
+    if (auto v = t->find(key); v != t->end() && v->is_number_integer()) {
+      if (v->get<std::int64_t>() < 1) {
+        return fail(Errc::config, "must be a positive number of bytes", config.origin("targets." + name + "." + key),
+                    "targets." + name + "." + key);
+      }
+      *field = v->get<std::uint64_t>();
+    }
+  }
   if (!c.key_file.empty()) {
     struct stat st {};
     if (::stat(c.key_file.c_str(), &st) != 0) {
@@ -803,6 +813,47 @@ Result<verify::Report> verify_target(archive::Archive& archive, const config::Co
        status.empty() ? db::Value(now) : db::Value(nullptr), now, status.empty() ? "ok" : status, ""}));
   }
   report.files_remaining = scope.size() - started;
+
+  // Extra files: anything at the remote site that no journaled file
+  // explains (a whole-archive check only; temporaries are not listed).
+  if (options.datasets.empty() && options.collection.empty()) {
+    // Every journaled file, acknowledged or not: a file sent by a run that
+    // stopped before its acknowledgement is not extra.
+    std::set<std::string> expected;
+    for (const auto& k : HEMERA_TRY(known_files(archive, ""))) {
+      expected.insert(k.item.key);
+    }
+    auto listed = target->list_all();
+    if (!listed) {
+      if (listed.error().code == Errc::config || listed.error().code == Errc::unavailable) {
+        return tl::unexpected(listed.error());
+      }
+      verify::Problem p;
+      p.finding.file = "";
+      p.finding.format = "archive";
+      p.finding.rule = "fixity.unreadable";
+      p.finding.message = "the file list of " + name + " could not be read: " + listed.error().to_string();
+      p.unverified = true;
+      p.transient = listed.error().code == Errc::temp_fail;
+      p.seen_at = static_cast<std::int64_t>(std::time(nullptr));
+      report.problems.push_back(std::move(p));
+    } else {
+      std::sort(listed->begin(), listed->end());
+      for (const auto& key : *listed) {
+        if (expected.count(key) != 0) {
+          continue;
+        }
+        verify::Problem p;
+        p.finding.file = key;
+        p.finding.format = "archive";
+        p.finding.rule = "fixity.unexpected";
+        p.finding.message = "on " + name + " but not in the replicated archive (an unexpected file)";
+        p.path = fs::path(key).filename().string();
+        p.seen_at = static_cast<std::int64_t>(std::time(nullptr));
+        report.problems.push_back(std::move(p));
+      }
+    }
+  }
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
 }

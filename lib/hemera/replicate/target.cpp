@@ -107,6 +107,33 @@ class FileTarget final : public Target {
     return out;
   }
 
+  Result<std::vector<std::string>> list_all() override
+  {
+    std::vector<std::string> out;
+    std::error_code ec;
+    fs::recursive_directory_iterator it(m_root, ec);
+    if (ec) {
+      if (ec == std::errc::no_such_file_or_directory) {
+        return out;
+      }
+      return fail(Errc::io, ec.message(), m_root.string());
+    }
+    for (auto end = fs::recursive_directory_iterator(); it != end; it.increment(ec)) {
+      if (ec) {
+        return fail(Errc::io, ec.message(), m_root.string());
+      }
+      auto rel = it->path().lexically_relative(m_root).generic_string();
+      if (it.depth() == 0 && rel + "/" == k_temp_prefix) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_directory(ec)) {
+        out.push_back(rel);
+      }
+    }
+    return out;
+  }
+
   [[nodiscard]] Properties properties() const override
   {
     return {"file", true, false, false, false};
@@ -174,6 +201,10 @@ class RetryTarget final : public Target {
   Result<std::vector<std::string>> list_temp() override
   {
     return again([&] { return m_inner->list_temp(); });
+  }
+  Result<std::vector<std::string>> list_all() override
+  {
+    return again([&] { return m_inner->list_all(); });
   }
   [[nodiscard]] Properties properties() const override { return m_inner->properties(); }
 

@@ -56,6 +56,11 @@ struct TargetConfig {
   bool allow_plaintext = false;  // allow ftp:// or http:// to a non-loopback host
   std::uint64_t bwlimit = 0;     // bytes per second per connection, 0 = none
   std::chrono::seconds timeout{60};  // connect and stall timeout of one operation
+  // S3: files of at least this many bytes go up as a multipart upload
+  // (targets.*.multipart_threshold), in parts of this size (at least 5 MiB;
+  // targets.*.multipart_part_size); an interrupted one is resumed.
+  std::uint64_t multipart_threshold = 64ULL << 20;
+  std::uint64_t multipart_part_size = 16ULL << 20;
 };
 
 // Called with the number of bytes just sent or received.
@@ -96,6 +101,9 @@ class Target {
   virtual Result<void> remove(const std::string& key) = 0;
   // Return the names directly inside the temporary prefix.
   virtual Result<std::vector<std::string>> list_temp() = 0;
+  // Return the key of every file (object) below the target's prefix, outside
+  // the temporary prefix, in no particular order.
+  virtual Result<std::vector<std::string>> list_all() = 0;
   // Return what the target can do.
   [[nodiscard]] virtual Properties properties() const = 0;
 };
