@@ -13,6 +13,7 @@
 #include <hemera/archive/store.hpp>
 #include <hemera/auth/auth.hpp>
 #include <hemera/catalog/catalog.hpp>
+#include <hemera/db/db.hpp>
 #include <hemera/metadata/publishability.hpp>
 #include <hemera/util/fs.hpp>
 
@@ -841,10 +842,15 @@ TEST_SUITE("catalog::index")
     f2["resourceTitle"] = {{"en", "Second flight"}};
     std::string u2 = fx.ingest(f2.dump());
     auto& a = *fx.archive;
-    // Ingest does not index: refresh does.
-    CHECK(catalog::refresh(a, cfg).value() == 2);
+    // Ingest indexes; refresh re-indexes what another tool committed without
+    // indexing (here: an entry removed behind the index's back).
     CHECK(catalog::refresh(a, cfg).value() == 0);
     catalog::Query q;
+    CHECK(catalog::search(a, q).value().total == 2);
+    REQUIRE(a.db().exec("DELETE FROM catalog WHERE uuid = ?1", {u1}));
+    CHECK(catalog::search(a, q).value().total == 1);
+    CHECK(catalog::refresh(a, cfg).value() == 1);
+    CHECK(catalog::refresh(a, cfg).value() == 0);
     CHECK(catalog::search(a, q).value().total == 2);
     auto r = catalog::reindex(a, cfg).value();
     CHECK(r.records == 2);
@@ -886,5 +892,140 @@ catalogue:
     CHECK(other.find("lineage")->get<std::string>() == "Global lineage");
     CHECK(other.find("topicCategory") == nullptr);
     CHECK(catalog::defaults_for(*cfg, "strato2021/x").find("lineage")->get<std::string>() == "Campaign lineage");
+  }
+}
+
+TEST_SUITE("catalog::index")
+{
+  TEST_CASE("an ingest indexes its dataset in the same run, with the collection's defaults")
+  {
+    ArchiveFixture fx("catalog-ingest-index");
+    auto& a = *fx.archive;
+    json f = form_of(complete_record());
+    f["resourceTitle"] = {{"en", "Stratospheric water vapour"}};
+    std::vector<std::string> asked;
+    archive::Inspector in;
+    in.validate = [](const fs::path&, archive::FileKind) -> Result<archive::GateResult> {
+      return archive::GateResult{true, {}};
+    };
+    REQUIRE(util::write_file_atomic(fx.dir / "in/form.json", f.dump()));
+    REQUIRE(util::write_file_atomic(fx.dir / "in/a.na", "data\n"));
+    archive::IngestRequest req;
+    req.collection = "strato2021/h2o";
+    req.form = fx.dir / "in/form.json";
+    req.files = {fx.dir / "in/a.na"};
+    req.actor = fx.actor;
+    req.catalogue_defaults = [&](const std::string& collection) {
+      asked.push_back(collection);
+      return metadata::Defaults{};
+    };
+    auto r = archive::ingest(a, req, in);
+    REQUIRE(r);
+    REQUIRE_FALSE(r->refused);
+    CHECK(asked == std::vector<std::string>{"strato2021/h2o"});
+    // Found at once, with no refresh and no reindex.
+    catalog::Query q;
+    q.text = "vapour";
+    auto hit = catalog::search(a, q).value();
+    REQUIRE(hit.total == 1);
+    CHECK(hit.hits[0].uuid == r->uuid);
+    CHECK(hit.hits[0].revision == 1);
+    CHECK(hit.hits[0].collection == "strato2021/h2o");
+    // A new version is indexed too (revision 2, the form's new title).
+    f["resourceTitle"] = {{"en", "Stratospheric water vapour, second version"}};
+    REQUIRE(util::write_file_atomic(fx.dir / "in/form.json", f.dump()));
+    req.collection.clear();
+    req.dataset = r->uuid;
+    auto v2 = archive::ingest(a, req, in);
+    REQUIRE(v2);
+    REQUIRE_FALSE(v2->refused);
+    q.text = "second version";
+    hit = catalog::search(a, q).value();
+    REQUIRE(hit.total == 1);
+    CHECK(hit.hits[0].revision == 2);
+    config::Config cfg = config::Config::defaults();
+    CHECK(catalog::refresh(a, cfg).value() == 0);
+  }
+
+  TEST_CASE("a database made before the catalogue migration upgrades cleanly")
+  {
+    fs::path dir = fs::current_path() / "catalog-upgrade";
+    REQUIRE(archive::remove_tree(dir));
+    fs::create_directories(dir);
+    {
+      auto d = db::Database::open(dir / "hemera.db", true).value();
+      REQUIRE(d.migrate_to(4));
+      CHECK(d.schema_version().value() == 4);
+      // The tables an earlier build created outside the migrations, with an entry.
+      REQUIRE(d.exec_script(R"sql(
+CREATE TABLE catalog (uuid TEXT PRIMARY KEY, base TEXT NOT NULL, collection TEXT NOT NULL,
+  path TEXT NOT NULL, revision INTEGER NOT NULL, title TEXT NOT NULL, title_sort TEXT NOT NULL,
+  status TEXT NOT NULL, status_folded TEXT NOT NULL, has_doi INTEGER NOT NULL,
+  publishable INTEGER NOT NULL, begin_time TEXT, end_time TEXT, last_modification TEXT,
+  run INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE catalog_time (uuid TEXT NOT NULL, begin_time TEXT, end_time TEXT);
+CREATE TABLE catalog_extent (uuid TEXT NOT NULL, west INTEGER NOT NULL, east INTEGER NOT NULL,
+  south INTEGER NOT NULL, north INTEGER NOT NULL);
+CREATE TABLE catalog_term (kind TEXT NOT NULL, value TEXT NOT NULL, uuid TEXT NOT NULL,
+  PRIMARY KEY (kind, value, uuid)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE catalog_text USING fts5(title, abstract, keywords, parameters,
+  tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO meta(key, value) VALUES ('catalog.schema', '1');
+INSERT INTO catalog VALUES ('0f8fad5b-d9cb-469f-a165-70867728950e', 'DATB', 'c', 'DATB/c/x', 1, 'Old',
+  'old', 'Public', 'public', 0, 1, NULL, NULL, NULL, 1);
+INSERT INTO catalog_text(rowid, title, abstract, keywords, parameters) VALUES (1, 'Old', '', '', '');
+)sql"));
+    }
+    auto d = db::Database::open(dir / "hemera.db", false).value();
+    REQUIRE(d.migrate());
+    CHECK(d.schema_version().value() == db::latest_schema_version());
+    CHECK(d.query("SELECT value FROM meta WHERE key = 'catalog.schema'").value().empty());
+    // The new tables, empty (the next search's refresh fills them from datasets).
+    CHECK(d.query_ids("SELECT COUNT(*) FROM catalog").value() == std::vector<std::int64_t>{0});
+    CHECK(d.query_ids("SELECT COUNT(*) FROM catalog_text").value() == std::vector<std::int64_t>{0});
+    REQUIRE(d.exec("INSERT INTO catalog_where(id, west, east, south, north, rid) VALUES (1, -10, 10, -5, 5, 7)"));
+    CHECK(d.query_ids("SELECT rid FROM catalog_where WHERE west <= 0 AND east >= 0").value() ==
+          std::vector<std::int64_t>{7});
+    CHECK(d.query_ids("SELECT COUNT(*) FROM pragma_table_info('catalog') WHERE name = 'rid'").value() ==
+          std::vector<std::int64_t>{1});
+    // Migrating again does nothing.
+    REQUIRE(d.migrate());
+  }
+
+  TEST_CASE("an upgraded archive's index is refilled by the first search")
+  {
+    ArchiveFixture fx("catalog-upgrade-refresh");
+    auto& a = *fx.archive;
+    std::string u = fx.ingest(form_of(complete_record()).dump());
+    // As after migration 5 on an older archive: datasets known, index empty.
+    REQUIRE(a.db().exec_script("DELETE FROM catalog; DELETE FROM catalog_text; DELETE FROM catalog_term;"));
+    catalog::Query q;
+    CHECK(catalog::search(a, q).value().total == 0);
+    config::Config cfg = config::Config::defaults();
+    CHECK(catalog::refresh(a, cfg).value() == 1);
+    auto hit = catalog::search(a, q).value();
+    REQUIRE(hit.total == 1);
+    CHECK(hit.hits[0].uuid == u);
+  }
+
+  TEST_CASE("statements are cached per connection and survive a schema change")
+  {
+    fs::path dir = fs::current_path() / "catalog-stmt-cache";
+    REQUIRE(archive::remove_tree(dir));
+    fs::create_directories(dir);
+    auto d = db::Database::open(dir / "x.db", true).value();
+    REQUIRE(d.exec_script("CREATE TABLE t (a INTEGER);"));
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(d.exec("INSERT INTO t(a) VALUES (?1)", {i}));
+    }
+    CHECK(d.query_ids("SELECT a FROM t ORDER BY a").value() == std::vector<std::int64_t>{0, 1, 2});
+    REQUIRE(d.exec_script("DROP TABLE t; CREATE TABLE t (a INTEGER, b TEXT);"));
+    REQUIRE(d.exec("INSERT INTO t(a) VALUES (?1)", {9}));
+    CHECK(d.query_ids("SELECT a FROM t ORDER BY a").value() == std::vector<std::int64_t>{9});
+    CHECK_FALSE(d.query("SELECT nope FROM t"));
+    // A failed step leaves no statement busy: the table can still be dropped.
+    REQUIRE(d.exec_script("DROP TABLE t;"));
+    auto moved = std::move(d);
+    CHECK(moved.query_ids("SELECT 5").value() == std::vector<std::int64_t>{5});
   }
 }

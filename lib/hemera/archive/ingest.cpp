@@ -11,6 +11,7 @@
 
 #include <hemera/archive/journal.hpp>
 #include <hemera/archive/store.hpp>
+#include <hemera/catalog/catalog.hpp>
 #include <hemera/log.hpp>
 #include <hemera/metadata/publishability.hpp>
 #include <hemera/metadata/record.hpp>
@@ -585,6 +586,14 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
   }
   result.seq = *seq;
   result.record_revision = revision;
+  // The catalogue index follows the commit in the same run; if it cannot,
+  // the next search's refresh catches up (the record is committed either way).
+  metadata::Defaults defaults = req.catalogue_defaults ? req.catalogue_defaults(intent.collection)
+                                                       : metadata::Defaults{};
+  if (auto indexed = catalog::index_record(archive, dataset_path, revision, record, defaults); !indexed) {
+    log::warn("dataset {} committed, not yet in the catalogue index: {}", result.uuid,
+              indexed.error().to_string());
+  }
   return result;
 }
 

@@ -16,6 +16,7 @@
 #include <hemera/archive/root.hpp>
 #include <hemera/checksum.hpp>
 #include <hemera/error.hpp>
+#include <hemera/metadata/publishability.hpp>
 #include <hemera/metadata/summary.hpp>
 #include <hemera/validate/finding.hpp>
 
@@ -46,6 +47,9 @@ struct IngestRequest {
   Actor actor;
   std::string download_url;             // configured FTP_DOWNLOAD_LINK base
   std::string catalogue_url;            // configured landing-page base
+  // The publishability defaults of a collection, for the catalogue index
+  // (catalog::defaults_for over the configuration); none when unset.
+  std::function<metadata::Defaults(const std::string& collection)> catalogue_defaults;
 
   // Legacy recovery (hemera-recover); every field is optional.
   std::optional<std::string> uuid;              // a new dataset's UUID, decided by the caller

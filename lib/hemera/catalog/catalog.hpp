@@ -83,6 +83,12 @@ Result<metadata::Record> read_revision(archive::Archive& archive, const archive:
                                        int revision);
 
 // ---- The index.
+//
+// Tables of hemera.db (migration 5), one entry per dataset, keyed by `rid`:
+// catalog (the row a hit is made from), catalog_text (FTS5, rowid = rid),
+// catalog_term (kind, folded value), catalog_time/catalog_when (exact times;
+// R*Tree in minutes), catalog_extent/catalog_where (micro-degrees; R*Tree).
+// Readers outside this module should call search(); the tables may change.
 
 // Index (or re-index) one record at dataset path `path` ("DATB/c/<uuid>"),
 // revision `revision`, computing its publishability with `defaults`.
@@ -122,6 +128,7 @@ struct Query {
   bool descending = false;
   std::size_t limit = 20;
   std::size_t offset = 0;
+  bool count = true;                   // compute SearchResult::total (one more pass)
 };
 
 // One hit.
@@ -133,14 +140,17 @@ struct Hit {
 
 // A page of hits and the total number of matches.
 struct SearchResult {
-  std::size_t total = 0;
+  std::size_t total = 0;     // every match; without Query::count, offset + hits (a lower bound)
   std::vector<Hit> hits;
 };
 
 // Parse "W,S,E,N" (degrees); Errc::usage if malformed or out of range.
 Result<std::array<double, 4>> parse_bbox(const std::string& text);
 
-// Run `query` over the index.
+// Run `query` over the index: the criteria that can drive (extents through
+// R*Trees, terms, collection) yield candidate sets, most selective first, and
+// are intersected; free text drives through FTS5; the rest is checked per row.
+// Statements are prepared once per connection (db::Database caches them).
 Result<SearchResult> search(archive::Archive& archive, const Query& query);
 
 }  // namespace hemera::catalog

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -23,75 +24,9 @@ namespace {
 using nlohmann::json;
 using metadata::fold;
 
-// The catalogue's tables, created on first use (kept out of the numbered
-// migrations so that the catalogue can evolve on its own: catalog.schema in
-// the meta table says which version is in place).
-constexpr int k_schema_version = 1;
-constexpr const char* k_schema = R"sql(
-CREATE TABLE IF NOT EXISTS catalog (
-  uuid              TEXT PRIMARY KEY,
-  base              TEXT NOT NULL,
-  collection        TEXT NOT NULL,
-  path              TEXT NOT NULL,
-  revision          INTEGER NOT NULL,
-  title             TEXT NOT NULL,
-  title_sort        TEXT NOT NULL,
-  status            TEXT NOT NULL,
-  status_folded     TEXT NOT NULL,
-  has_doi           INTEGER NOT NULL,
-  publishable       INTEGER NOT NULL,
-  begin_time        TEXT,
-  end_time          TEXT,
-  last_modification TEXT,
-  run               INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS catalog_collection ON catalog(collection);
-CREATE INDEX IF NOT EXISTS catalog_title ON catalog(title_sort);
-CREATE TABLE IF NOT EXISTS catalog_time (
-  uuid       TEXT NOT NULL,
-  begin_time TEXT,
-  end_time   TEXT
-);
-CREATE INDEX IF NOT EXISTS catalog_time_uuid ON catalog_time(uuid);
-CREATE TABLE IF NOT EXISTS catalog_extent (
-  uuid  TEXT NOT NULL,
-  west  INTEGER NOT NULL,
-  east  INTEGER NOT NULL,
-  south INTEGER NOT NULL,
-  north INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS catalog_extent_uuid ON catalog_extent(uuid);
-CREATE TABLE IF NOT EXISTS catalog_term (
-  kind  TEXT NOT NULL,
-  value TEXT NOT NULL,
-  uuid  TEXT NOT NULL,
-  PRIMARY KEY (kind, value, uuid)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS catalog_term_uuid ON catalog_term(uuid);
-CREATE VIRTUAL TABLE IF NOT EXISTS catalog_text USING fts5(
-  title, abstract, keywords, parameters,
-  tokenize = 'unicode61 remove_diacritics 2'
-);
-)sql";
-
-Result<void> ensure_schema(db::Database& database)
-{
-  auto rows = HEMERA_TRY(database.query("SELECT value FROM meta WHERE key = 'catalog.schema'"));
-  if (!rows.empty() && rows[0][0].text == std::to_string(k_schema_version)) {
-    return {};
-  }
-  HEMERA_TRY(database.exec_script("BEGIN IMMEDIATE;"));
-  auto r = database.exec_script(k_schema);
-  if (r) {
-    r = database.exec("INSERT OR REPLACE INTO meta(key, value) VALUES ('catalog.schema', ?1)",
-                      {std::to_string(k_schema_version)});
-  }
-  if (!r) {
-    (void)database.exec_script("ROLLBACK;");
-    return r;
-  }
-  return database.exec_script("COMMIT;");
-}
+// The range of catalog_when's minutes (32-bit signed integers).
+constexpr std::int64_t k_min_minute = -2147483647;
+constexpr std::int64_t k_max_minute = 2147483647;
 
 std::int64_t micro(double deg)
 {
@@ -235,16 +170,46 @@ bool record_has_doi(const metadata::Record& r)
   return false;
 }
 
+// Minutes since 1970-01-01T00:00Z of a "YYYY-MM-DDThh:mm:ssZ" string, rounded
+// down (or up, when `up`), clamped to the R*Tree's 32-bit range.
+std::int64_t minutes_of(const std::string& utc, bool up)
+{
+  auto num = [&](std::size_t pos, std::size_t len) {
+    std::int64_t v = 0;
+    for (std::size_t i = pos; i < pos + len && i < utc.size(); ++i) {
+      v = v * 10 + (utc[i] - '0');
+    }
+    return v;
+  };
+  std::int64_t y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  // Days from civil (H. Hinnant's algorithm).
+  y -= m <= 2 ? 1 : 0;
+  std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  std::int64_t yoe = y - era * 400;
+  std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  std::int64_t days = era * 146097 + doe - 719468;
+  std::int64_t minutes = days * 1440 + num(11, 2) * 60 + num(14, 2);
+  if (up && num(17, 2) > 0) {
+    ++minutes;
+  }
+  return std::clamp<std::int64_t>(minutes, k_min_minute, k_max_minute);
+}
+
 Result<void> delete_entry(db::Database& d, const std::string& uuid)
 {
-  auto rows = HEMERA_TRY(d.query("SELECT rowid FROM catalog WHERE uuid = ?1", {uuid}));
-  if (!rows.empty()) {
-    HEMERA_TRY(d.exec("DELETE FROM catalog_text WHERE rowid = ?1", {rows[0][0].integer}));
+  auto rows = HEMERA_TRY(d.query_ids("SELECT rid FROM catalog WHERE uuid = ?1", {uuid}));
+  if (rows.empty()) {
+    return {};
   }
-  HEMERA_TRY(d.exec("DELETE FROM catalog WHERE uuid = ?1", {uuid}));
-  HEMERA_TRY(d.exec("DELETE FROM catalog_time WHERE uuid = ?1", {uuid}));
-  HEMERA_TRY(d.exec("DELETE FROM catalog_extent WHERE uuid = ?1", {uuid}));
-  return d.exec("DELETE FROM catalog_term WHERE uuid = ?1", {uuid});
+  std::int64_t rid = rows[0];
+  HEMERA_TRY(d.exec("DELETE FROM catalog_text WHERE rowid = ?1", {rid}));
+  HEMERA_TRY(d.exec("DELETE FROM catalog_when WHERE id IN (SELECT rowid FROM catalog_time WHERE rid = ?1)", {rid}));
+  HEMERA_TRY(d.exec("DELETE FROM catalog_time WHERE rid = ?1", {rid}));
+  HEMERA_TRY(d.exec("DELETE FROM catalog_where WHERE id IN (SELECT id FROM catalog_extent WHERE rid = ?1)", {rid}));
+  HEMERA_TRY(d.exec("DELETE FROM catalog_extent WHERE rid = ?1", {rid}));
+  HEMERA_TRY(d.exec("DELETE FROM catalog_term WHERE rid = ?1", {rid}));
+  return d.exec("DELETE FROM catalog WHERE rid = ?1", {rid});
 }
 
 // Write one record's rows (inside the caller's transaction).
@@ -286,32 +251,6 @@ Result<void> write_entry(db::Database& d, const std::string& path, int revision,
       open_end = true;
     } else {
       end_all = std::max(end_all, *es);
-    }
-  }
-
-  auto ins = HEMERA_TRY(d.query(
-    "INSERT INTO catalog(uuid, base, collection, path, revision, title, title_sort, status, "
-    "status_folded, has_doi, publishable, begin_time, end_time, last_modification, run) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING rowid",
-    {uuid, base, collection, path, revision, title, fold(title), status, fold(status),
-     record_has_doi(r) ? 1 : 0, report.publishable ? 1 : 0,
-     begin_all.empty() ? db::Value() : db::Value(begin_all),
-     open_end || end_all.empty() ? db::Value() : db::Value(end_all),
-     r.last_modification() ? db::Value(*r.last_modification()) : db::Value(), run}));
-  std::int64_t rowid = ins.at(0).at(0).integer;
-
-  for (const auto& [b, e] : times) {
-    HEMERA_TRY(d.exec("INSERT INTO catalog_time(uuid, begin_time, end_time) VALUES (?1, ?2, ?3)",
-                      {uuid, b, e ? db::Value(*e) : db::Value()}));
-  }
-  for (const auto& ext : r.spatial_extents().value_or(std::vector<metadata::SpatialExtent>{})) {
-    if (!ext.area) {
-      continue;
-    }
-    for (const auto& bx : boxes_of(*ext.area)) {
-      HEMERA_TRY(d.exec(
-        "INSERT INTO catalog_extent(uuid, west, east, south, north) VALUES (?1, ?2, ?3, ?4, ?5)",
-        {uuid, micro(bx.west), micro(bx.east), micro(bx.south), micro(bx.north)}));
     }
   }
 
@@ -370,21 +309,51 @@ Result<void> write_entry(db::Database& d, const std::string& path, int revision,
   if (r.doc().contains("programName") && r.doc()["programName"].is_string()) {
     add_term(terms, "project", r.doc()["programName"].get<std::string>());
   }
-  // Many terms in few statements.
-  std::vector<std::pair<std::string, std::string>> list(terms.begin(), terms.end());
-  for (std::size_t i = 0; i < list.size(); i += 100) {
-    std::size_t n = std::min<std::size_t>(100, list.size() - i);
-    std::string sql = "INSERT OR IGNORE INTO catalog_term(kind, value, uuid) VALUES ";
-    std::vector<db::Value> params;
-    for (std::size_t k = 0; k < n; ++k) {
-      sql += fmt::format("{}(?{}, ?{}, ?1)", k == 0 ? "" : ", ", 2 * k + 2, 2 * k + 3);
+  // A record belongs to a project named by one of its project or keyword terms.
+  std::string projects = "|";
+  for (const auto& [kind, value] : terms) {
+    if ((kind == "project" || kind == "keyword") && value.find('|') == std::string::npos &&
+        projects.find("|" + value + "|") == std::string::npos) {
+      projects += value + "|";
     }
-    params.emplace_back(uuid);
-    for (std::size_t k = 0; k < n; ++k) {
-      params.emplace_back(list[i + k].first);
-      params.emplace_back(list[i + k].second);
+  }
+
+  auto ins = HEMERA_TRY(d.query_ids(
+    "INSERT INTO catalog(uuid, base, collection, path, revision, title, title_sort, status, "
+    "status_folded, has_doi, publishable, begin_time, end_time, last_modification, projects, run) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING rid",
+    {uuid, base, collection, path, revision, title, fold(title), status, fold(status),
+     record_has_doi(r) ? 1 : 0, report.publishable ? 1 : 0,
+     begin_all.empty() ? db::Value() : db::Value(begin_all),
+     open_end || end_all.empty() ? db::Value() : db::Value(end_all),
+     r.last_modification() ? db::Value(*r.last_modification()) : db::Value(), projects, run}));
+  std::int64_t rid = ins.at(0);
+
+  for (const auto& [b, e] : times) {
+    auto id = HEMERA_TRY(d.query_ids(
+      "INSERT INTO catalog_time(rid, begin_time, end_time) VALUES (?1, ?2, ?3) RETURNING rowid",
+      {rid, b, e ? db::Value(*e) : db::Value()}));
+    HEMERA_TRY(d.exec("INSERT INTO catalog_when(id, t0, t1, rid) VALUES (?1, ?2, ?3, ?4)",
+                      {id.at(0), minutes_of(b, false), e ? minutes_of(*e, true) : k_max_minute, rid}));
+  }
+  for (const auto& ext : r.spatial_extents().value_or(std::vector<metadata::SpatialExtent>{})) {
+    if (!ext.area) {
+      continue;
     }
-    HEMERA_TRY(d.exec(sql, params));
+    for (const auto& bx : boxes_of(*ext.area)) {
+      std::vector<db::Value> v{rid, micro(bx.west), micro(bx.east), micro(bx.south), micro(bx.north)};
+      auto id = HEMERA_TRY(d.query_ids(
+        "INSERT INTO catalog_extent(rid, west, east, south, north) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", v));
+      v.insert(v.begin(), id.at(0));
+      HEMERA_TRY(d.exec("INSERT INTO catalog_where(id, rid, west, east, south, north) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        v));
+    }
+  }
+
+  for (const auto& [kind, value] : terms) {
+    HEMERA_TRY(d.exec("INSERT OR IGNORE INTO catalog_term(kind, value, rid) VALUES (?1, ?2, ?3)",
+                      {kind, value, rid}));
   }
 
   std::string title_text, abstract_text;
@@ -392,7 +361,7 @@ Result<void> write_entry(db::Database& d, const std::string& path, int revision,
   add_text(abstract_text, r.resource_abstract());
   return d.exec("INSERT INTO catalog_text(rowid, title, abstract, keywords, parameters) "
                 "VALUES (?1, ?2, ?3, ?4, ?5)",
-                {rowid, title_text, abstract_text, kw_text, param_text});
+                {rid, title_text, abstract_text, kw_text, param_text});
 }
 
 Result<void> in_transaction(db::Database& d, const std::function<Result<void>()>& body)
@@ -436,32 +405,77 @@ std::string fts_query(const std::string& text)
   return out;
 }
 
-// Add "any of `values`" on terms of `kind` to the WHERE clause.
-void term_clause(std::string& where, std::vector<db::Value>& params, const char* kind,
-                 const std::vector<std::string>& values)
+// A criterion of a query: as a SQL condition on one catalogue row `c`, and,
+// when it can drive the query, as a query yielding the rids it admits.
+struct Criterion {
+  std::string check;                     // boolean SQL over c (placeholders "?")
+  std::vector<db::Value> check_params;
+  std::string set_sql;                   // "SELECT rid FROM … LIMIT ?" (empty: cannot drive)
+  std::vector<db::Value> set_params;
+  bool exact_set = true;                 // false: the set is a superset, keep the check
+  int prior = 0;                         // lower is tried first (more selective as a rule)
+  bool text = false;                     // the free-text criterion (FTS5)
+};
+
+// "any of `values`" on terms of `kind`.
+Criterion term_criterion(const std::string& kind, const std::vector<std::string>& values, int prior)
 {
-  if (values.empty()) {
-    return;
-  }
+  Criterion c;
+  c.prior = prior;
   std::string any;
+  std::vector<db::Value> params;
   for (const auto& v : values) {
     std::string f = fold(v);
-    if (!any.empty()) {
-      any += " OR ";
-    }
+    any += any.empty() ? "" : " OR ";
     if (!f.empty() && f.back() == '*') {
       f.pop_back();
       params.emplace_back(f);
       params.emplace_back(f + "\xff");
-      any += fmt::format("(x.value >= ?{} AND x.value < ?{})", params.size() - 1, params.size());
+      any += "(x.value >= ? AND x.value < ?)";
     } else {
       params.emplace_back(f);
-      any += fmt::format("x.value = ?{}", params.size());
+      any += "x.value = ?";
     }
   }
-  params.emplace_back(kind);
-  where += fmt::format(" AND EXISTS (SELECT 1 FROM catalog_term x WHERE x.kind = ?{} AND x.uuid = c.uuid AND ({}))",
-                       params.size(), any);
+  c.check = fmt::format("EXISTS (SELECT 1 FROM catalog_term x WHERE x.kind = ? AND ({}) AND x.rid = c.rid)", any);
+  c.check_params.emplace_back(kind);
+  c.check_params.insert(c.check_params.end(), params.begin(), params.end());
+  c.set_sql = fmt::format("SELECT x.rid FROM catalog_term x WHERE x.kind = ? AND ({}) LIMIT ?", any);
+  c.set_params = c.check_params;
+  return c;
+}
+
+// Map hemera.db into memory and give it a large page cache (the catalogue is
+// read many times per query; pread copies would dominate).
+Result<void> tune(db::Database& d)
+{
+  HEMERA_TRY(d.query("PRAGMA mmap_size = 1073741824"));
+  return d.exec("PRAGMA cache_size = -65536");
+}
+
+// Checking a criterion row by row beats fetching its set for this many
+// candidates or fewer.
+constexpr std::size_t k_check_at_most = 2000;
+
+// Sorted, unique.
+void normalize(std::vector<std::int64_t>& v)
+{
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+// The candidate rids as a JSON array (bound to json_each).
+std::string id_array(const std::vector<std::int64_t>& ids)
+{
+  std::string out = "[";
+  out.reserve(ids.size() * 8 + 2);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += std::to_string(ids[i]);
+  }
+  return out + "]";
 }
 
 }  // namespace
@@ -495,7 +509,6 @@ Result<void> index_record(archive::Archive& archive, const std::string& path, in
                           const metadata::Record& record, const metadata::Defaults& defaults)
 {
   auto& d = archive.db();
-  HEMERA_TRY(ensure_schema(d));
   return in_transaction(d, [&]() -> Result<void> {
     return write_entry(d, path, revision, record, defaults, 0);
   });
@@ -505,7 +518,7 @@ Result<ReindexResult> reindex(archive::Archive& archive, const config::Config& c
 {
   auto started = std::chrono::steady_clock::now();
   auto& d = archive.db();
-  HEMERA_TRY(ensure_schema(d));
+  HEMERA_TRY(tune(d));
   ReindexResult out;
   // Revisions as hemera.db knows them (the tree is the truth for the records).
   std::map<std::string, int> revisions;
@@ -598,7 +611,6 @@ Result<ReindexResult> reindex(archive::Archive& archive, const config::Config& c
 Result<std::size_t> refresh(archive::Archive& archive, const config::Config& config)
 {
   auto& d = archive.db();
-  HEMERA_TRY(ensure_schema(d));
   auto rows = HEMERA_TRY(d.query(
     "SELECT x.uuid, x.path, x.record_revision FROM datasets x LEFT JOIN catalog c ON c.uuid = x.uuid "
     "WHERE c.uuid IS NULL OR c.revision <> x.record_revision"));
@@ -657,42 +669,47 @@ Result<std::array<double, 4>> parse_bbox(const std::string& text)
 Result<SearchResult> search(archive::Archive& archive, const Query& q)
 {
   auto& d = archive.db();
-  HEMERA_TRY(ensure_schema(d));
-  std::string from = "catalog c";
-  std::string where = "1";
-  std::vector<db::Value> params;
-  bool text = false;
-  std::string fts = fts_query(q.text);
-  if (!fts.empty()) {
-    params.emplace_back(fts);
-    from = fmt::format("catalog_text t JOIN catalog c ON c.rowid = t.rowid");
-    where += fmt::format(" AND catalog_text MATCH ?{}", params.size());
-    text = true;
-  }
+  HEMERA_TRY(tune(d));
+  std::vector<Criterion> criteria;
+
+  // Time: the R*Tree (minutes, rounded outwards) proposes, the exact check decides.
   if (q.from || q.to) {
-    std::string cond;
+    std::optional<std::string> from, to;
     if (q.from) {
       auto t = metadata::parse_iso8601(*q.from);
       if (!t) {
         return fail(Errc::usage, fmt::format("--from: '{}' is not an ISO 8601 date", *q.from), {}, "--from");
       }
-      params.emplace_back(metadata::to_utc_string(*t, false));
-      cond += fmt::format(" AND (y.end_time IS NULL OR y.end_time >= ?{})", params.size());
+      from = metadata::to_utc_string(*t, false);
     }
     if (q.to) {
       auto t = metadata::parse_iso8601(*q.to);
       if (!t) {
         return fail(Errc::usage, fmt::format("--to: '{}' is not an ISO 8601 date", *q.to), {}, "--to");
       }
-      params.emplace_back(metadata::to_utc_string(*t, true));
-      cond += fmt::format(" AND y.begin_time <= ?{}", params.size());
+      to = metadata::to_utc_string(*t, true);
     }
-    if (q.from && q.to && metadata::to_utc_string(*metadata::parse_iso8601(*q.from), false) >
-                            metadata::to_utc_string(*metadata::parse_iso8601(*q.to), true)) {
+    if (from && to && *from > *to) {
       return fail(Errc::usage, "--from is after --to", {}, "--from");
     }
-    where += fmt::format(" AND EXISTS (SELECT 1 FROM catalog_time y WHERE y.uuid = c.uuid{})", cond);
+    Criterion c;
+    c.prior = 2;
+    c.exact_set = false;
+    c.check = "EXISTS (SELECT 1 FROM catalog_time y WHERE y.rid = c.rid";
+    if (from) {
+      c.check += " AND (y.end_time IS NULL OR y.end_time >= ?)";
+      c.check_params.emplace_back(*from);
+    }
+    if (to) {
+      c.check += " AND y.begin_time <= ?";
+      c.check_params.emplace_back(*to);
+    }
+    c.check += ")";
+    c.set_sql = "SELECT rid FROM catalog_when WHERE t1 >= ? AND t0 <= ? LIMIT ?";
+    c.set_params = {from ? minutes_of(*from, false) : k_min_minute, to ? minutes_of(*to, true) : k_max_minute};
+    criteria.push_back(std::move(c));
   }
+  // Space: one box, or two across the dateline; the R*Tree is exact (micro-degrees).
   if (q.bbox) {
     const auto& b = *q.bbox;
     std::vector<std::pair<double, double>> lons;
@@ -702,100 +719,258 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
       lons.emplace_back(b[0], 180);
       lons.emplace_back(-180, b[2]);
     }
-    params.emplace_back(micro(b[3]));
-    std::size_t pn = params.size();
-    params.emplace_back(micro(b[1]));
-    std::size_t ps = params.size();
+    Criterion c;
+    c.prior = 1;
     std::string any;
+    std::vector<db::Value> lon_params;
     for (const auto& [w, e] : lons) {
-      params.emplace_back(micro(e));
-      params.emplace_back(micro(w));
-      any += fmt::format("{}(g.west <= ?{} AND g.east >= ?{})", any.empty() ? "" : " OR ",
-                         params.size() - 1, params.size());
+      any += any.empty() ? "" : " OR ";
+      any += "(g.west <= ? AND g.east >= ?)";
+      lon_params.emplace_back(micro(e));
+      lon_params.emplace_back(micro(w));
     }
-    where += fmt::format(
-      " AND EXISTS (SELECT 1 FROM catalog_extent g WHERE g.uuid = c.uuid AND g.south <= ?{} AND "
-      "g.north >= ?{} AND ({}))",
-      pn, ps, any);
+    c.check = fmt::format("EXISTS (SELECT 1 FROM catalog_extent g WHERE g.rid = c.rid AND g.south <= ? AND "
+                          "g.north >= ? AND ({}))", any);
+    c.check_params = {micro(b[3]), micro(b[1])};
+    c.check_params.insert(c.check_params.end(), lon_params.begin(), lon_params.end());
+    c.set_sql = fmt::format("SELECT g.rid FROM catalog_where g WHERE g.south <= ? AND g.north >= ? AND ({}) LIMIT ?",
+                            any);
+    c.set_params = c.check_params;
+    criteria.push_back(std::move(c));
   }
-  term_clause(where, params, "platform", q.platforms);
-  term_clause(where, params, "instrument", q.instruments);
-  term_clause(where, params, "parameter", q.parameters);
-  term_clause(where, params, "keyword", q.keywords);
   if (!q.contact.empty()) {
-    std::string c = q.contact;
-    if (auto n = metadata::normalize_orcid(c)) {
-      c = *n;
+    std::string who = q.contact;
+    if (auto n = metadata::normalize_orcid(who)) {
+      who = *n;
     }
-    term_clause(where, params, "contact", {c});
+    criteria.push_back(term_criterion("contact", {who}, 0));
+  }
+  if (!q.platforms.empty()) {
+    criteria.push_back(term_criterion("platform", q.platforms, 3));
+  }
+  if (!q.instruments.empty()) {
+    criteria.push_back(term_criterion("instrument", q.instruments, 3));
+  }
+  if (!q.keywords.empty()) {
+    criteria.push_back(term_criterion("keyword", q.keywords, 4));
+  }
+  if (!q.parameters.empty()) {
+    criteria.push_back(term_criterion("parameter", q.parameters, 5));
   }
   if (!q.collection.empty()) {
     std::string col = q.collection;
     while (!col.empty() && col.back() == '/') {
       col.pop_back();
     }
-    params.emplace_back(fold(col));
-    params.emplace_back(fold(col) + "/");
-    params.emplace_back(fold(col) + "0");  // '/' + 1
-    where += fmt::format(" AND (c.collection = ?{} OR (c.collection >= ?{} AND c.collection < ?{}))",
-                         params.size() - 2, params.size() - 1, params.size());
+    Criterion c;
+    c.prior = 6;
+    c.check = "(c.collection = ? OR (c.collection >= ? AND c.collection < ?))";
+    c.check_params = {fold(col), fold(col) + "/", fold(col) + "0"};  // '0' is '/' + 1
+    c.set_sql = "SELECT rid FROM catalog c WHERE c.collection = ? OR (c.collection >= ? AND c.collection < ?) LIMIT ?";
+    c.set_params = c.check_params;
+    criteria.push_back(std::move(c));
   }
+  // Free text: FTS5 yields the matching rowids (prefix queries, accents folded).
+  std::string fts = fts_query(q.text);
+  bool text = !fts.empty();
+  if (text) {
+    Criterion c;
+    c.prior = 7;
+    c.text = true;
+    c.check = "c.rid IN (SELECT rowid FROM catalog_text WHERE catalog_text MATCH ?)";
+    c.check_params = {fts};
+    c.set_sql = "SELECT rowid FROM catalog_text WHERE catalog_text MATCH ? LIMIT ?";
+    c.set_params = {fts};
+    criteria.push_back(std::move(c));
+  }
+  // Column conditions (database, status, DOI, publishable, project), as one
+  // criterion: its set comes from the catalog_facets index.
+  std::string columns;
+  std::vector<db::Value> column_params;
   if (!q.database.empty()) {
-    std::string db = q.database;
-    std::transform(db.begin(), db.end(), db.begin(),
+    std::string base = q.database;
+    std::transform(base.begin(), base.end(), base.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-    if (db != "DATB" && db != "DASB") {
+    if (base != "DATB" && base != "DASB") {
       return fail(Errc::usage, fmt::format("--database is DATB or DASB, not '{}'", q.database), {}, "--database");
     }
-    params.emplace_back(db);
-    where += fmt::format(" AND c.base = ?{}", params.size());
+    columns += " AND c.base = ?";
+    column_params.emplace_back(base);
   }
   if (!q.status.empty()) {
-    params.emplace_back(fold(q.status));
-    where += fmt::format(" AND c.status_folded = ?{}", params.size());
+    columns += " AND c.status_folded = ?";
+    column_params.emplace_back(fold(q.status));
   }
   if (q.has_doi) {
-    where += " AND c.has_doi = 1";
+    columns += " AND c.has_doi = 1";
   }
   if (q.publishable_only) {
-    where += " AND c.publishable = 1";
+    columns += " AND c.publishable = 1";
   }
   if (!q.all_projects) {
-    params.emplace_back(fold(q.project));
-    where += fmt::format(
-      " AND EXISTS (SELECT 1 FROM catalog_term p WHERE p.kind IN ('project', 'keyword') AND "
-      "p.value = ?{} AND p.uuid = c.uuid)",
-      params.size());
+    columns += " AND instr(c.projects, ?) > 0";
+    column_params.emplace_back("|" + fold(q.project) + "|");
   }
-
-  SearchResult out;
-  auto count = HEMERA_TRY(d.query(fmt::format("SELECT COUNT(*) FROM {} WHERE {}", from, where), params));
-  out.total = static_cast<std::size_t>(count.at(0).at(0).integer);
+  if (!columns.empty()) {
+    Criterion c;
+    c.prior = 8;
+    c.check = "(1" + columns + ")";
+    c.check_params = column_params;
+    c.set_sql = fmt::format("SELECT c.rid FROM catalog c INDEXED BY catalog_facets WHERE 1{} LIMIT ?", columns);
+    c.set_params = column_params;
+    criteria.push_back(std::move(c));
+  }
 
   std::string dir = q.descending ? "DESC" : "ASC";
   std::string order;
   if (q.sort == "relevance") {
-    order = text ? "bm25(catalog_text) " + std::string(q.descending ? "DESC" : "ASC") + ", c.title_sort, c.uuid"
-                 : "c.title_sort, c.uuid";
+    order = text ? fmt::format("bm25(catalog_text) {}, c.title_sort, c.uuid", dir) : "c.title_sort, c.uuid";
   } else if (q.sort == "title") {
-    order = fmt::format("c.title_sort {}, c.uuid", dir);
+    order = fmt::format("c.title_sort {0}, c.uuid {0}", dir);
   } else if (q.sort == "date") {
-    order = fmt::format("c.begin_time IS NULL, c.begin_time {}, c.uuid", dir);
+    order = fmt::format("c.begin_time IS NULL, c.begin_time {0}, c.uuid {0}", dir);
   } else if (q.sort == "modified") {
-    order = fmt::format("c.last_modification IS NULL, c.last_modification {}, c.uuid", dir);
+    order = fmt::format("c.last_modification IS NULL, c.last_modification {0}, c.uuid {0}", dir);
   } else if (q.sort == "uuid") {
     order = fmt::format("c.uuid {}", dir);
   } else {
     return fail(Errc::usage, fmt::format("--sort is relevance, title, date, modified or uuid, not '{}'", q.sort),
                 {}, "--sort");
   }
+
+  // Candidates: intersect the sets of the criteria, most selective first. A
+  // set larger than the budget (a multiple of the candidates so far) is not
+  // fetched: its criterion is checked on each candidate instead, unless the
+  // candidates are still many: then its set is fetched whole. When no set
+  // fits the first budget, the first one is fetched whole.
+  auto size_rows = HEMERA_TRY(d.query_ids("SELECT COALESCE(MAX(rid), 0) FROM catalog"));
+  const auto n_rows = static_cast<std::size_t>(size_rows.at(0));
+  std::stable_sort(criteria.begin(), criteria.end(),
+                   [](const Criterion& a, const Criterion& b) { return a.prior < b.prior; });
+  std::optional<std::vector<std::int64_t>> candidates;
+  std::vector<const Criterion*> checks;
+  std::size_t drivers = 0;
+  bool text_drove = false;
+  auto intersect = [&](const Criterion& c, std::vector<std::int64_t> ids) {
+    normalize(ids);
+    if (!c.exact_set) {
+      checks.push_back(&c);
+    }
+    ++drivers;
+    text_drove = text_drove || c.text;
+    if (!candidates) {
+      candidates = std::move(ids);
+    } else {
+      std::vector<std::int64_t> both;
+      std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(),
+                            std::back_inserter(both));
+      candidates = std::move(both);
+    }
+  };
+  auto fetch = [&](const Criterion& c, std::int64_t limit) {
+    auto params = c.set_params;
+    params.emplace_back(limit);
+    return d.query_ids(c.set_sql, params);
+  };
+  // Try `c` within the budget: intersect, or leave it for later.
+  auto attempt = [&](const Criterion& c, std::vector<const Criterion*>& later) -> Result<void> {
+    std::size_t budget = candidates ? std::max<std::size_t>(256, candidates->size() * 8)
+                                    : std::max<std::size_t>(2000, n_rows / 8);
+    auto ids = HEMERA_TRY(fetch(c, static_cast<std::int64_t>(budget + 1)));
+    if (ids.size() > budget) {
+      later.push_back(&c);
+    } else {
+      intersect(c, std::move(ids));
+    }
+    return {};
+  };
+  std::vector<const Criterion*> deferred;
+  for (const auto& c : criteria) {
+    if (!candidates || !candidates->empty()) {
+      HEMERA_TRY(attempt(c, deferred));
+    }
+  }
+  if (!candidates && !deferred.empty()) {
+    // Nothing selective: start from the first set, whole.
+    intersect(*deferred.front(), HEMERA_TRY(fetch(*deferred.front(), -1)));
+    std::vector<const Criterion*> rest(deferred.begin() + 1, deferred.end());
+    deferred.clear();
+    for (const auto* c : rest) {
+      if (!candidates->empty()) {
+        HEMERA_TRY(attempt(*c, deferred));
+      }
+    }
+  }
+  for (const auto* c : deferred) {
+    if (candidates->empty()) {
+      break;
+    }
+    if (candidates->size() > n_rows / 8) {
+      intersect(*c, HEMERA_TRY(fetch(*c, -1)));
+    } else {
+      checks.push_back(c);
+    }
+  }
+
+  SearchResult out;
+  if (candidates && candidates->empty()) {
+    return out;
+  }
+  // The checks, once: the candidates become the matches.
+  if (candidates && !checks.empty()) {
+    std::string where = "1";
+    std::vector<db::Value> params{id_array(*candidates)};
+    for (const auto* c : checks) {
+      where += " AND " + c->check;
+      params.insert(params.end(), c->check_params.begin(), c->check_params.end());
+    }
+    candidates = HEMERA_TRY(d.query_ids(
+      fmt::format("SELECT c.rid FROM json_each(?) j CROSS JOIN catalog c ON c.rid = j.value WHERE {}", where),
+      params));
+    normalize(*candidates);
+    if (candidates->empty()) {
+      return out;
+    }
+  }
+  if (q.count) {
+    if (candidates) {
+      out.total = candidates->size();
+    } else {
+      auto count = HEMERA_TRY(d.query_ids("SELECT COUNT(*) FROM catalog"));
+      out.total = static_cast<std::size_t>(count.at(0));
+    }
+  }
+
+  // The page. Many candidates: walk the sort order (an index) and keep the
+  // candidates (the unary + keeps SQLite from looking them up one by one);
+  // few: fetch them and sort. bm25 wants the FTS5 cursor: walk the text
+  // matches and keep the candidates.
+  bool dense = candidates && candidates->size() * 4 > n_rows;
+  std::string from = "catalog c";
+  std::string where = "1";
+  std::vector<db::Value> params;
+  if (text && q.sort == "relevance") {
+    from = "catalog_text t CROSS JOIN catalog c ON c.rid = t.rowid";
+    where += " AND catalog_text MATCH ?";
+    params.emplace_back(fts);
+    if (!(text_drove && drivers == 1 && checks.empty())) {
+      where += " AND +t.rowid IN (SELECT value FROM json_each(?))";
+      params.emplace_back(id_array(*candidates));
+    }
+  } else if (candidates && dense) {
+    where += " AND +c.rid IN (SELECT value FROM json_each(?))";
+    params.emplace_back(id_array(*candidates));
+  } else if (candidates) {
+    from = "json_each(?) j CROSS JOIN catalog c ON c.rid = j.value";
+    params.emplace_back(id_array(*candidates));
+  }
   params.emplace_back(static_cast<std::int64_t>(q.limit));
   params.emplace_back(static_cast<std::int64_t>(q.offset));
   auto rows = HEMERA_TRY(d.query(
     fmt::format("SELECT c.uuid, c.title, c.base, c.collection, c.path, c.status, c.begin_time, "
                 "c.end_time, c.last_modification, c.publishable, c.has_doi, c.revision FROM {} "
-                "WHERE {} ORDER BY {} LIMIT ?{} OFFSET ?{}",
-                from, where, order, params.size() - 1, params.size()),
+                "WHERE {} ORDER BY {} LIMIT ? OFFSET ?",
+                from, where, order),
     params));
   for (const auto& r : rows) {
     Hit h;
@@ -812,6 +987,9 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
     h.has_doi = r[10].integer != 0;
     h.revision = static_cast<int>(r[11].integer);
     out.hits.push_back(std::move(h));
+  }
+  if (!q.count) {
+    out.total = q.offset + out.hits.size();
   }
   return out;
 }

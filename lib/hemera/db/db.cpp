@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace hemera::db {
@@ -125,20 +127,76 @@ CREATE TABLE replication_runs (
   message TEXT NOT NULL
 );
 )sql",
-};
-
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql) { m_rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &m_stmt, nullptr); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(m_stmt); }
-  [[nodiscard]] int rc() const { return m_rc; }
-  [[nodiscard]] sqlite3_stmt* get() const { return m_stmt; }
-
- private:
-  sqlite3_stmt* m_stmt = nullptr;
-  int m_rc = SQLITE_OK;
+  // 5: the catalogue index (lib/hemera/catalog), derived from the records in
+  // the tree. Tables an earlier build created outside this list are dropped:
+  // the next hemera-search refreshes the index from the datasets table.
+  // catalog: one row per record (projects: "|p1|p2|", the folded project and
+// keyword terms); rid keys every other table's entries and the FTS5 rowid.
+  // catalog_time, catalog_extent: exact extents (text times; micro-degrees);
+  // catalog_when (minutes since 1970, rounded outwards) and catalog_where
+  // (micro-degrees, a dateline-crossing box split in two): R*Trees over them.
+  R"sql(
+DROP TABLE IF EXISTS catalog_text;
+DROP TABLE IF EXISTS catalog_term;
+DROP TABLE IF EXISTS catalog_extent;
+DROP TABLE IF EXISTS catalog_time;
+DROP TABLE IF EXISTS catalog;
+DELETE FROM meta WHERE key = 'catalog.schema';
+CREATE TABLE catalog (
+  rid               INTEGER PRIMARY KEY,
+  uuid              TEXT NOT NULL UNIQUE,
+  base              TEXT NOT NULL,
+  collection        TEXT NOT NULL,
+  path              TEXT NOT NULL,
+  revision          INTEGER NOT NULL,
+  title             TEXT NOT NULL,
+  title_sort        TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  status_folded     TEXT NOT NULL,
+  has_doi           INTEGER NOT NULL,
+  publishable       INTEGER NOT NULL,
+  begin_time        TEXT,
+  end_time          TEXT,
+  last_modification TEXT,
+  projects          TEXT NOT NULL,
+  run               INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX catalog_collection ON catalog(collection);
+CREATE INDEX catalog_title ON catalog(title_sort, uuid);
+CREATE INDEX catalog_begin ON catalog(begin_time IS NULL, begin_time, uuid);
+CREATE INDEX catalog_modified ON catalog(last_modification IS NULL, last_modification, uuid);
+CREATE INDEX catalog_run ON catalog(run);
+CREATE INDEX catalog_facets ON catalog(base, publishable, has_doi, status_folded, projects);
+CREATE TABLE catalog_time (
+  rid        INTEGER NOT NULL,
+  begin_time TEXT NOT NULL,
+  end_time   TEXT
+);
+CREATE INDEX catalog_time_rid ON catalog_time(rid);
+CREATE INDEX catalog_time_begin ON catalog_time(begin_time, end_time);
+CREATE VIRTUAL TABLE catalog_when USING rtree_i32(id, t0, t1, +rid INTEGER);
+CREATE TABLE catalog_extent (
+  id    INTEGER PRIMARY KEY,
+  rid   INTEGER NOT NULL,
+  west  INTEGER NOT NULL,
+  east  INTEGER NOT NULL,
+  south INTEGER NOT NULL,
+  north INTEGER NOT NULL
+);
+CREATE INDEX catalog_extent_rid ON catalog_extent(rid);
+CREATE VIRTUAL TABLE catalog_where USING rtree_i32(id, west, east, south, north, +rid INTEGER);
+CREATE TABLE catalog_term (
+  kind  TEXT NOT NULL,
+  value TEXT NOT NULL,
+  rid   INTEGER NOT NULL,
+  PRIMARY KEY (kind, value, rid)
+) WITHOUT ROWID;
+CREATE INDEX catalog_term_rid ON catalog_term(rid);
+CREATE VIRTUAL TABLE catalog_text USING fts5(
+  title, abstract, keywords, parameters,
+  tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+)sql",
 };
 
 }  // namespace
@@ -148,24 +206,30 @@ int latest_schema_version() noexcept
   return static_cast<int>(sizeof k_migrations / sizeof k_migrations[0]);
 }
 
-Database::Database(Database&& other) noexcept : m_db(other.m_db), m_path(std::move(other.m_path))
+Database::Database(Database&& other) noexcept
+  : m_db(other.m_db), m_path(std::move(other.m_path)), m_cache(std::move(other.m_cache))
 {
   other.m_db = nullptr;
+  other.m_cache.clear();
 }
 
 Database& Database::operator=(Database&& other) noexcept
 {
   if (this != &other) {
+    clear_cache();
     sqlite3_close(m_db);
     m_db = other.m_db;
     m_path = std::move(other.m_path);
+    m_cache = std::move(other.m_cache);
     other.m_db = nullptr;
+    other.m_cache.clear();
   }
   return *this;
 }
 
 Database::~Database()
 {
+  clear_cache();
   sqlite3_close(m_db);
 }
 
@@ -201,53 +265,104 @@ Result<Database> Database::open(const std::filesystem::path& path, bool create)
   return d;
 }
 
-Result<std::vector<Row>> Database::query(const std::string& sql, const std::vector<Value>& params)
+Result<sqlite3_stmt*> Database::prepare(const std::string& sql, const std::vector<Value>& params)
 {
-  Statement st(m_db, sql);
-  if (st.rc() != SQLITE_OK) {
-    return tl::unexpected(error("cannot prepare statement"));
+  constexpr std::size_t k_cache_size = 128;
+  sqlite3_stmt* st = nullptr;
+  if (auto it = m_cache.find(sql); it != m_cache.end()) {
+    st = it->second;
+  } else {
+    if (sqlite3_prepare_v2(m_db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(st);
+      return tl::unexpected(error("cannot prepare statement"));
+    }
+    if (st == nullptr) {
+      return fail(Errc::internal, "empty statement", m_path.string());
+    }
+    if (m_cache.size() >= k_cache_size) {
+      clear_cache();
+    }
+    m_cache.emplace(sql, st);
   }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   for (std::size_t i = 0; i < params.size(); ++i) {
     int idx = static_cast<int>(i + 1);
     const Value& v = params[i];
     int rc = SQLITE_OK;
     switch (v.kind) {
-    case Value::Kind::null: rc = sqlite3_bind_null(st.get(), idx); break;
-    case Value::Kind::integer: rc = sqlite3_bind_int64(st.get(), idx, v.integer); break;
+    case Value::Kind::null: rc = sqlite3_bind_null(st, idx); break;
+    case Value::Kind::integer: rc = sqlite3_bind_int64(st, idx, v.integer); break;
     case Value::Kind::text:
-      rc = sqlite3_bind_text(st.get(), idx, v.text.data(), static_cast<int>(v.text.size()),
-                             SQLITE_TRANSIENT);
+      rc = sqlite3_bind_text(st, idx, v.text.data(), static_cast<int>(v.text.size()), SQLITE_TRANSIENT);
       break;
     }
     if (rc != SQLITE_OK) {
       return tl::unexpected(error("cannot bind parameter"));
     }
   }
+  return st;
+}
+
+void Database::clear_cache() noexcept
+{
+  for (auto& [sql, st] : m_cache) {
+    sqlite3_finalize(st);
+  }
+  m_cache.clear();
+}
+
+Result<std::vector<Row>> Database::query(const std::string& sql, const std::vector<Value>& params)
+{
+  sqlite3_stmt* st = HEMERA_TRY(prepare(sql, params));
   std::vector<Row> rows;
   while (true) {
-    int rc = sqlite3_step(st.get());
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
       break;
     }
     if (rc != SQLITE_ROW) {
-      return tl::unexpected(error("query failed"));
+      Error e = error("query failed");
+      sqlite3_reset(st);
+      return tl::unexpected(e);
     }
     Row row;
-    int n = sqlite3_column_count(st.get());
+    int n = sqlite3_column_count(st);
     for (int c = 0; c < n; ++c) {
-      switch (sqlite3_column_type(st.get(), c)) {
+      switch (sqlite3_column_type(st, c)) {
       case SQLITE_NULL: row.emplace_back(); break;
-      case SQLITE_INTEGER: row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(st.get(), c))); break;
+      case SQLITE_INTEGER: row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(st, c))); break;
       default: {
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
         row.emplace_back(std::string(text != nullptr ? text : "",
-                                     static_cast<std::size_t>(sqlite3_column_bytes(st.get(), c))));
+                                     static_cast<std::size_t>(sqlite3_column_bytes(st, c))));
       }
       }
     }
     rows.push_back(std::move(row));
   }
+  sqlite3_reset(st);
   return rows;
+}
+
+Result<std::vector<std::int64_t>> Database::query_ids(const std::string& sql, const std::vector<Value>& params)
+{
+  sqlite3_stmt* st = HEMERA_TRY(prepare(sql, params));
+  std::vector<std::int64_t> ids;
+  while (true) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+      break;
+    }
+    if (rc != SQLITE_ROW) {
+      Error e = error("query failed");
+      sqlite3_reset(st);
+      return tl::unexpected(e);
+    }
+    ids.push_back(static_cast<std::int64_t>(sqlite3_column_int64(st, 0)));
+  }
+  sqlite3_reset(st);
+  return ids;
 }
 
 Result<void> Database::exec(const std::string& sql, const std::vector<Value>& params)
@@ -275,6 +390,11 @@ Result<int> Database::schema_version()
 
 Result<void> Database::migrate()
 {
+  return migrate_to(latest_schema_version());
+}
+
+Result<void> Database::migrate_to(int version)
+{
   int current = HEMERA_TRY(schema_version());
   int latest = latest_schema_version();
   if (current > latest) {
@@ -283,7 +403,7 @@ Result<void> Database::migrate()
                             current, latest),
                 m_path.string());
   }
-  for (int v = current; v < latest; ++v) {
+  for (int v = current; v < std::min(version, latest); ++v) {
     HEMERA_TRY(exec_script("BEGIN IMMEDIATE;"));
     auto r = exec_script(k_migrations[v]);
     if (r) {

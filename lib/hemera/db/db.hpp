@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <hemera/error.hpp>
@@ -46,8 +47,12 @@ class Database {
   // Open (or create, when `create` is set) the database at `path`, in WAL mode.
   static Result<Database> open(const std::filesystem::path& path, bool create);
 
-  // Run a statement with bound parameters; return the rows it yields.
+  // Run a statement with bound parameters; return the rows it yields. The
+  // prepared statement is kept (per SQL text) and reused by the next call.
   Result<std::vector<Row>> query(const std::string& sql, const std::vector<Value>& params = {});
+  // Run a statement with bound parameters; return its first column as integers
+  // (rowid lists), null as 0.
+  Result<std::vector<std::int64_t>> query_ids(const std::string& sql, const std::vector<Value>& params = {});
   // Run a statement with bound parameters and no result rows.
   Result<void> exec(const std::string& sql, const std::vector<Value>& params = {});
   // Run a script of several statements with no parameters (migrations only).
@@ -57,6 +62,8 @@ class Database {
   Result<int> schema_version();
   // Apply every migration newer than the database's version, in one transaction each.
   Result<void> migrate();
+  // Apply the migrations up to `version` only (upgrade tests build old databases).
+  Result<void> migrate_to(int version);
 
   // Return the path of the database file.
   [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
@@ -64,9 +71,14 @@ class Database {
  private:
   Database() = default;
   Error error(const std::string& what) const;
+  // Return the cached statement for `sql`, reset, with `params` bound.
+  Result<sqlite3_stmt*> prepare(const std::string& sql, const std::vector<Value>& params);
+  // Finalize every cached statement.
+  void clear_cache() noexcept;
 
   sqlite3* m_db = nullptr;
   std::filesystem::path m_path;
+  std::unordered_map<std::string, sqlite3_stmt*> m_cache;
 };
 
 // Return the schema version the code expects (the number of migrations).

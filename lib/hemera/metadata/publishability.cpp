@@ -322,7 +322,8 @@ std::size_t ProfileReport::warnings() const
 
 void check_schema(const nlohmann::json& doc, std::vector<Check>& out)
 {
-  valijson::Validator validator;
+  // One validator per thread: it keeps the compiled "pattern" regexes.
+  thread_local valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(doc);
   if (!validator.validate(record_schema(), target, &results)) {
