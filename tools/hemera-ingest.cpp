@@ -7,6 +7,7 @@
 #include <hemera/archive/ingest.hpp>
 #include <hemera/archive/root.hpp>
 #include <hemera/auth/auth.hpp>
+#include <hemera/catalog/catalog.hpp>
 #include <hemera/cli/tool.hpp>
 #include <hemera/gate/inspector.hpp>
 
@@ -100,6 +101,9 @@ int main(int argc, char** argv)
     req.actor = ctx.actor;
     req.download_url = ctx.config.get_string("download_url");
     req.catalogue_url = ctx.config.get_string("catalogue_url");
+    req.catalogue_defaults = [&ctx](const std::string& collection) {
+      return catalog::defaults_for(ctx.config, collection);
+    };
     HEMERA_TRY(auth::require(arch, ctx.actor, dataset.empty() ? "ingest" : "version.new", dataset));
 
     // The decision is audited by auth::require; the commit itself is in the

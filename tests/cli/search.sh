@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # hemera-search end to end: criteria on records ingested by hemera-ingest
-# (indexed lazily), reindex, formats, paging, usage errors, JSON schemas.
+# (indexed at each commit), reindex, formats, paging, usage errors, JSON schemas.
 source "$HEMERA_SRC/tests/cli/lib.sh"
 
 EX="$HEMERA_SRC/examples"
@@ -98,6 +98,25 @@ expect_err "not indexed"
 expect_exit 0 S --all-projects --json --no-refresh
 [[ $(json_get 'd["total"]') == 2 ]] || fail "broken record dropped from the index"
 pass "reindex"
+
+# --- every commit indexes its dataset in the same run: found with no refresh
+sed -e 's/Kiruna, 2021-06-18"/Kiruna, balloon relaunch"/' form.yaml >form4.yaml
+expect_exit 0 hemera-ingest --root "$A" --json --collection strato2022/o3sonde --form form4.yaml o3_20210618_kiruna.na
+U4=$(json_get 'd["uuid"]')
+expect_exit 0 S relaunch --no-refresh --json
+check_json
+[[ $(uuids) == "$U4" && $(json_get 'd["results"][0]["revision"]') == 1 ]] || fail "fresh ingest not indexed"
+expect_exit 0 S --collection strato2022 --from 2021-06-18 --to 2021-06-18 --no-refresh --json
+[[ $(uuids) == "$U4" ]] || fail "fresh ingest: extents and collection not indexed"
+expect_exit 0 hemera-ingest --root "$A" --json --dataset "$U4" gps_20210618_kiruna.nmea o3_20210618_kiruna.na
+expect_exit 0 S relaunch --no-refresh --json
+[[ $(json_get 'd["results"][0]["revision"]') == 2 ]] || fail "new version: revision 2 not indexed"
+expect_exit 0 hemera-meta --root "$A" set "$U4" 'resourceTitle.en="Kiruna sounding, relabelled"'
+expect_exit 0 S relabelled --no-refresh --json
+[[ $(uuids) == "$U4" && $(json_get 'd["results"][0]["revision"]') == 3 ]] || fail "hemera-meta set not indexed"
+expect_exit 0 S relaunch --no-refresh --json
+[[ $(json_get 'd["total"]') == 0 ]] || fail "the old title is still indexed"
+pass "indexed at every commit"
 
 # --- usage errors
 expect_exit 64 S --bbox 1,2,3
