@@ -197,6 +197,17 @@ CREATE VIRTUAL TABLE catalog_text USING fts5(
   tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
 )sql",
+  // 6: DataCite DOIs (hemera-doi): the last state DataCite reported per dataset.
+  R"sql(
+CREATE TABLE dois (
+  uuid       TEXT PRIMARY KEY,
+  doi        TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  url        TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL
+);
+)sql",
 };
 
 }  // namespace
