@@ -22,8 +22,8 @@ packages=(
   vsftpd openssh-server openssh-client openssl lftp rclone
   # interoperability: XML (libxml2), the CSW server (cpp-httplib), XSD checks, harvesting clients
   libxml2-dev libxml2-utils libcpp-httplib-dev python3-lxml python3-owslib gdal-bin
-)
   chromium wrk  # landing pages rendered in a real browser (tests); bench/csw throughput
+)
 
 missing=()
 for p in "${packages[@]}"; do
