@@ -152,7 +152,7 @@ int main(int argc, char** argv)
         }
         if (!ctx.json) {
           std::string extra;
-          if (!u.orcid.empty()) {
+          if (!u.orcid.empty() && u.orcid != u.name) {
             extra = " = " + u.orcid;
           }
           if (!u.unix_users.empty()) {

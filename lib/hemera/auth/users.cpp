@@ -123,8 +123,8 @@ Result<User> show_user(archive::Archive& archive, const std::string& name)
   }
   User u;
   u.name = rows[0][0].text;
-  if (rows[0][1].kind == db::Value::Kind::text && rows[0][1].text != u.name) {
-    u.orcid = rows[0][1].text;
+  if (rows[0][1].kind == db::Value::Kind::text) {
+    u.orcid = rows[0][1].text;  // the person's own iD, or the one a Unix login is bound to
   }
   auto bound = HEMERA_TRY(database.query("SELECT name FROM actors WHERE orcid = ?1 AND name <> ?1 ORDER BY name", {name}));
   for (auto& b : bound) {
