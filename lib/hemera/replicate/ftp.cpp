@@ -149,13 +149,23 @@ class CurlTarget final : public Target {
       q.add(std::string(m_sftp ? "*mkdir " : "*MKD ") + abs(*it));
     }
     if (m_sftp) {
-      q.add("*rm " + abs(to));
+      // An SFTP rename does not replace: try it alone first (a new file, one
+      // round trip), then remove the old copy and rename again.
       q.add("rename " + abs(from) + " " + abs(to));
+      if (auto r = quote(q, "rename", to); !r) {
+        if (r.error().code != Errc::io) {
+          return r;  // not a refusal by the server: the caller checks what happened
+        }
+        Slist again;
+        again.add("*rm " + abs(to));
+        again.add("rename " + abs(from) + " " + abs(to));
+        HEMERA_TRY(quote(again, "rename", to));
+      }
     } else {
       q.add("RNFR " + abs(from));
       q.add("RNTO " + abs(to));
+      HEMERA_TRY(quote(q, "rename", to));
     }
-    HEMERA_TRY(quote(q, "rename", to));
     for (const auto& d : missing) {
       m_dirs.insert(d);
     }

@@ -492,6 +492,17 @@ class Engine {
   // Check that the remote object `key` holds `it`'s content.
   Result<bool> arrived(Target& t, const std::string& key, const Item& it, std::uint64_t size)
   {
+    if (!t.properties().stored_hash && !m_config.trust_transport) {
+      // The read-back gives the size too: no separate stat round trip.
+      auto back = t.read_hash(key);
+      if (!back) {
+        if (back.error().code == Errc::no_input) {
+          return false;
+        }
+        return tl::unexpected(back.error());
+      }
+      return back->size == size && back->digest == it.sha;
+    }
     auto st = HEMERA_TRY(t.stat(key));
     if (!st || st->size != size) {
       return false;
