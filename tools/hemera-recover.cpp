@@ -168,7 +168,7 @@ int main(int argc, char** argv)
     cmd->add_option("--rules", rules_file, "The rules (YAML) mapping files to datasets")->required();
     cmd->add_option("--jobs", jobs,
                     "plan: threads validating and hashing; apply: datasets ingested at once "
-                    "(default: one per CPU; for apply at least 4)");
+                    "(default: one per CPU; for apply two per CPU, at least 8)");
   }
   cmd_plan->add_option("--format", format, "Output: human or csv (--json for JSON)")
     ->check(CLI::IsMember({"human", "csv"}));

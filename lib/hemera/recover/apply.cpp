@@ -149,8 +149,9 @@ Result<Outcome> apply_one(archive::Archive& archive, const Plan& plan, const Rul
         auto it = verdicts.find(f.source);
         v = it != verdicts.end() ? it->second : Verdict::valid;  // the gate passed it
       }
+      // (each file's SHA-256 is in the version's manifest, under its stored name)
       files.push_back({{"name", f.name}, {"original", f.source}, {"renamed", f.renamed},
-                       {"sha256", f.sha256}, {"verdict", verdict_name(v)}});
+                       {"verdict", verdict_name(v)}});
     }
     return json{{"legacyIdentifier", d.legacy_id},
                 {"database", archive::base_name(plan.database)},
@@ -200,7 +201,7 @@ Result<ApplySummary> apply(archive::Archive& archive, const Plan& plan, const Ru
   // Datasets are ingested by several workers, each with its own connection to
   // hemera.db: most of a small dataset's time is spent waiting for fsync.
   std::size_t n = plan.datasets.size();
-  unsigned jobs = req.jobs != 0 ? req.jobs : std::max(4U, std::thread::hardware_concurrency());
+  unsigned jobs = req.jobs != 0 ? req.jobs : std::max(8U, 2 * std::thread::hardware_concurrency());
   jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(n, 1)));
   std::vector<std::optional<Outcome>> outcomes(n);
   std::atomic<std::size_t> next{0};

@@ -107,6 +107,11 @@ void check_file(const fs::path& root, Found& f, const validate::Profile& legacy,
     return;
   }
   ::close(fd);
+  f.kind = archive::kind_of(p.filename().string());
+  if (!formats) {
+    f.verdict = Verdict::unchecked;
+    return;
+  }
   auto h = checksum::hash_file(p);
   if (!h) {
     f.findings.push_back(problem(f.rel, "file", Severity::error, "file.unreadable", h.error().message));
@@ -114,11 +119,6 @@ void check_file(const fs::path& root, Found& f, const validate::Profile& legacy,
   }
   f.sha256 = h->digest.hex();
   f.size = h->size;
-  f.kind = archive::kind_of(p.filename().string());
-  if (!formats && f.kind != archive::FileKind::unknown) {
-    f.verdict = Verdict::unchecked;
-    return;
-  }
   if (f.kind == archive::FileKind::auxiliary) {
     auto bad = metadata::check_printable(p);
     if (!bad) {

@@ -118,7 +118,7 @@ struct PlanRequest {
   archive::Base database = archive::Base::datb;
   fs::path rules;
   unsigned jobs = 0;   // threads validating and hashing (0: one per CPU)
-  bool validate = true;  // false: files are hashed, not validated (apply's gate validates)
+  bool validate = true;  // false: files are opened, neither validated nor hashed (apply's gate does both)
 };
 
 // Walk the source and plan the recovery; the source is only read and the
@@ -143,7 +143,7 @@ struct ApplyRequest {
   std::string on_behalf_of;   // the ORCID iD of the person responsible
   std::string download_url;
   std::string catalogue_url;
-  unsigned jobs = 0;          // datasets ingested at once (0: one per CPU, at least 4)
+  unsigned jobs = 0;          // datasets ingested at once (0: two per CPU, at least 8)
   // Called after each dataset (for progress), with its index, from any worker.
   std::function<void(std::size_t)> progress;
 };
