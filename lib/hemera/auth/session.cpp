@@ -6,6 +6,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,38 @@ std::string hash_hex(std::string_view s)
 {
   return checksum::sha256(s).hex();
 }
+
+// Under sudo, touch the person's files with the person's file-system identity,
+// so that a symbolic link in their home cannot make root write elsewhere.
+class AsPerson {
+ public:
+  explicit AsPerson(const Actor& actor)
+  {
+    if (actor.via_sudo && ::geteuid() == 0) {
+      struct passwd pw {};
+      struct passwd* result = nullptr;
+      char buf[4096];
+      gid_t gid = ::getpwuid_r(actor.uid, &pw, buf, sizeof buf, &result) == 0 && result != nullptr ? pw.pw_gid : 65534;
+      m_old_gid = ::setfsgid(gid);
+      m_old_uid = ::setfsuid(actor.uid);
+      m_active = true;
+    }
+  }
+  AsPerson(const AsPerson&) = delete;
+  AsPerson& operator=(const AsPerson&) = delete;
+  ~AsPerson()
+  {
+    if (m_active) {
+      ::setfsuid(static_cast<uid_t>(m_old_uid));
+      ::setfsgid(static_cast<gid_t>(m_old_gid));
+    }
+  }
+
+ private:
+  bool m_active = false;
+  int m_old_uid = 0;
+  int m_old_gid = 0;
+};
 
 }  // namespace
 
@@ -138,14 +171,11 @@ Result<void> write_file(const Actor& actor, const fs::path& path, const Session&
   if (path.empty()) {
     return fail(Errc::cant_create, "no home directory for the session file");
   }
+  AsPerson as_person(actor);
   auto dir = path.parent_path();
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     HEMERA_TRY(util::make_dirs(dir, 0700));
-    if (actor.via_sudo) {
-      (void)::chown(dir.c_str(), actor.uid, static_cast<gid_t>(-1));
-      (void)::chown(dir.parent_path().c_str(), actor.uid, static_cast<gid_t>(-1));
-    }
   }
   nlohmann::json doc = {{"token", token},
                         {"orcid", s.orcid},
@@ -158,8 +188,7 @@ Result<void> write_file(const Actor& actor, const fs::path& path, const Session&
   if (fd < 0) {
     return tl::unexpected(errno_error(errno, "cannot create the session file", tmp.string()));
   }
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0 &&
-            (!actor.via_sudo || ::fchown(fd, actor.uid, static_cast<gid_t>(-1)) == 0);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -234,7 +263,12 @@ Result<std::optional<Session>> current(db::Database& database, const Actor& acto
   if (path.empty()) {
     return std::optional<Session>{};
   }
-  auto ft = HEMERA_TRY(read_token(path, actor));
+  Result<std::optional<FileToken>> read = std::optional<FileToken>{};
+  {
+    AsPerson as_person(actor);
+    read = read_token(path, actor);
+  }
+  auto ft = HEMERA_TRY(std::move(read));
   if (!ft) {
     return std::optional<Session>{};
   }
@@ -267,26 +301,31 @@ Result<std::optional<Session>> current(db::Database& database, const Actor& acto
 Result<bool> logout(db::Database& database, const Actor& actor)
 {
   auto path = session_file(actor);
-  bool had = false;
-  if (!path.empty()) {
-    // A file that fails the checks is still removed: it is the person's own.
-    auto ft = read_token(path, actor);
-    if (ft && *ft) {
-      HEMERA_TRY(database.exec("DELETE FROM sessions WHERE token_sha256 = ?1 AND uid = ?2",
-                               {hash_hex((*ft)->token), static_cast<std::int64_t>(actor.uid)}));
-    }
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
-      if (st.st_uid != actor.uid) {
-        return fail(Errc::no_perm, "the session file is not yours; not removed", path.string());
-      }
-      if (::unlink(path.c_str()) != 0) {
-        return tl::unexpected(errno_error(errno, "cannot remove the session file", path.string()));
-      }
-      had = true;
-    }
+  if (path.empty()) {
+    return false;
   }
-  return had;
+  // A file that fails the checks is still removed: it is the person's own.
+  Result<std::optional<FileToken>> ft = std::optional<FileToken>{};
+  {
+    AsPerson as_person(actor);
+    ft = read_token(path, actor);
+  }
+  if (ft && *ft) {
+    HEMERA_TRY(database.exec("DELETE FROM sessions WHERE token_sha256 = ?1 AND uid = ?2",
+                             {hash_hex((*ft)->token), static_cast<std::int64_t>(actor.uid)}));
+  }
+  AsPerson as_person(actor);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return false;
+  }
+  if (st.st_uid != actor.uid) {
+    return fail(Errc::no_perm, "the session file is not yours; not removed", path.string());
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return tl::unexpected(errno_error(errno, "cannot remove the session file", path.string()));
+  }
+  return true;
 }
 
 Result<std::int64_t> purge_expired(db::Database& database)
