@@ -12,6 +12,7 @@
 #include <hemera/archive/root.hpp>
 #include <hemera/archive/store.hpp>
 #include <hemera/catalog/catalog.hpp>
+#include <hemera/gate/extract.hpp>
 #include <hemera/cli/tool.hpp>
 #include <hemera/metadata/publishability.hpp>
 #include <hemera/util/fs.hpp>
@@ -213,15 +214,33 @@ int main(int argc, char** argv)
   auto* cmd_history = app.add_subcommand("history", "List a record's revisions with their journal events");
   cmd_history->add_option("UUID", id, "The dataset")->required();
 
+  std::vector<std::string> extract_files;
+  auto* cmd_extract = app.add_subcommand(
+    "extract", "Print what the headers of NASA Ames and FITS files say, as a partial record");
+  cmd_extract->add_option("FILE", extract_files, "NASA Ames (.na…) or FITS (.fits…) files")->required();
+
   tool.example("hemera-meta show 0f8fad5b-d9cb-469f-a165-70867728950e", "Summarise the current record.");
   tool.example("hemera-meta validate 0f8fad5b-d9cb-469f-a165-70867728950e",
                "List what the record lacks to be published (INSPIRE) and cited (DOI).");
   tool.example("hemera-meta set 0f8fad5b-d9cb-469f-a165-70867728950e inspire.lineage.en=\"Processed with v2.1\"",
                "Commit a new revision with one field changed.");
+  tool.example("hemera-meta extract --json o3_20210618_kiruna.na",
+               "Start a P.I.'s form from what the file's header says (originator, variables, dates).");
   tool.example("EDITOR=nano hemera-meta edit 0f8fad5b-d9cb-469f-a165-70867728950e",
                "Edit the whole record as YAML; it is checked before it is saved.");
 
   return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
+    if (cmd_extract->parsed()) {
+      std::vector<std::filesystem::path> paths(extract_files.begin(), extract_files.end());
+      auto ex = HEMERA_TRY(gate::extract(paths));
+      if (ctx.json) {
+        ctx.emit({{"command", "extract"}, {"partial", true}, {"record", ex.record}, {"files", ex.files}});
+      } else {
+        std::printf("# A partial record (no id, title or versions): what the headers say.\n%s\n",
+                    ex.record.dump(2).c_str());
+      }
+      return 0;
+    }
     std::string now = archive::now_iso8601();
     if (cmd_validate->parsed()) {
       bool is_uuid = static_cast<bool>(uuid::check_rfc4122(target));
