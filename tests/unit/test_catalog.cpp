@@ -1029,3 +1029,147 @@ INSERT INTO catalog_text(rowid, title, abstract, keywords, parameters) VALUES (1
     CHECK(moved.query_ids("SELECT 5").value() == std::vector<std::int64_t>{5});
   }
 }
+
+TEST_SUITE("catalog::plan")
+{
+  // Enough records that the broad criteria exceed the first budget (the
+  // planner then checks them per candidate, or fetches them whole): every
+  // query's hits must equal a direct evaluation of the criteria.
+  TEST_CASE("the planner's answers equal a direct evaluation, broad and narrow criteria mixed")
+  {
+    ArchiveFixture fx("catalog-plan");
+    auto& a = *fx.archive;
+    REQUIRE(a.db().exec_script("PRAGMA synchronous = OFF;"));
+    struct Item {
+      std::string uuid, base, keyword, parameter;
+      int year;
+      double west, east, south, north;
+    };
+    const char* const words[] = {"ozone", "nuages", "aerosols", "vapeur"};
+    const char* const params[] = {"O3", "T", "RH"};
+    std::vector<Item> items;
+    constexpr int k_n = 3000;
+    for (int i = 0; i < k_n; ++i) {
+      Item it;
+      it.uuid = fmt::format("{:08x}-0000-4000-8000-{:012x}", i + 1, i + 1);
+      it.base = i % 5 == 0 ? "DASB" : "DATB";
+      it.keyword = words[(i / 3) % 4];
+      it.parameter = params[i % 3];
+      it.year = 2000 + (i * 7) % 20;
+      it.west = static_cast<double>((i * 37) % 360 - 180);
+      it.east = it.west + 25 > 180 ? it.west + 25 - 360 : it.west + 25;  // some cross the dateline
+      it.south = static_cast<double>((i * 13) % 120 - 60);
+      it.north = it.south + 10;
+      items.push_back(it);
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& it = items[i];
+      json r = complete_record(it.uuid);
+      r["keywords"] = json::array({{{"concept", "HEMERA"}}, {{"concept", it.keyword}}});
+      r["parameters"] = json::array({{{"shortName", it.parameter}}});
+      r["resourceTitle"] = {{"en", fmt::format("{} flight {}", it.keyword, i)}};
+      r["temporalExtents"] = json::array(
+        {{{"beginDate", fmt::format("{}-03-01", it.year)}, {"endDate", fmt::format("{}-03-02", it.year)}}});
+      r["spatialExtents"][0]["area"] = {{"type", "bbox"}, {"west", it.west}, {"east", it.east},
+                                        {"south", it.south}, {"north", it.north}};
+      REQUIRE(catalog::index_record(a, fmt::format("{}/camp{}/{}", it.base, i % 3, it.uuid), 1,
+                                    metadata::Record::from_json(r).value(), {}));
+    }
+    auto lon_meets = [](const Item& it, double w, double e) {
+      auto meets = [](double a0, double a1, double b0, double b1) { return a0 <= b1 && b0 <= a1; };
+      std::vector<std::pair<double, double>> mine, theirs;
+      if (it.west <= it.east) {
+        mine.emplace_back(it.west, it.east);
+      } else {
+        mine.emplace_back(it.west, 180);
+        mine.emplace_back(-180, it.east);
+      }
+      if (w <= e) {
+        theirs.emplace_back(w, e);
+      } else {
+        theirs.emplace_back(w, 180);
+        theirs.emplace_back(-180, e);
+      }
+      for (const auto& m : mine) {
+        for (const auto& t : theirs) {
+          if (meets(m.first, m.second, t.first, t.second)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    struct Case {
+      std::string keyword, parameter, database, text;
+      std::optional<int> year;
+      std::optional<std::array<double, 4>> bbox;
+      std::string sort = "title";
+    };
+    std::vector<Case> cases = {
+      {"", "", "DATB", "", {}, {}},                        // broad column criterion only
+      {"", "O3", "DATB", "", {}, {}},                      // two broad sets
+      {"ozone", "", "", "", {}, {}},                       // a quarter
+      {"ozone", "T", "DASB", "", {}, {}},                  // narrow after intersection
+      {"", "", "", "", 2005, {}},                          // time only
+      {"", "RH", "DATB", "", 2011, {}},                    // time drives, the rest checked
+      {"", "", "", "", {}, std::array<double, 4>{170, -20, -170, 20}},  // across the dateline
+      {"nuages", "", "DATB", "", {}, std::array<double, 4>{-50, -60, 50, 60}},
+      {"", "", "", "aeros", {}, {}, "relevance"},          // text, ranked
+      {"", "O3", "", "vapeur", 2003, {}, "relevance"},
+      {"", "", "DATB", "ozon", {}, std::array<double, 4>{0, -90, 180, 90}, "date"},
+    };
+    for (const auto& c : cases) {
+      catalog::Query q;
+      if (!c.keyword.empty()) {
+        q.keywords = {c.keyword};
+      }
+      if (!c.parameter.empty()) {
+        q.parameters = {c.parameter};
+      }
+      q.database = c.database;
+      q.text = c.text;
+      if (c.year) {
+        q.from = fmt::format("{}-01-01", *c.year);
+        q.to = fmt::format("{}-12-31", *c.year);
+      }
+      q.bbox = c.bbox;
+      q.sort = c.sort;
+      q.limit = 10000;
+      std::vector<std::string> want;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        const auto& it = items[i];
+        bool ok = (c.keyword.empty() || it.keyword == c.keyword) &&
+                  (c.parameter.empty() || it.parameter == c.parameter) &&
+                  (c.database.empty() || it.base == c.database) && (!c.year || it.year == *c.year) &&
+                  (c.text.empty() || it.keyword.rfind(c.text, 0) == 0 ||
+                   std::string("ozone").rfind(c.text, 0) == 0);  // the abstract says "Ozone"
+        if (ok && c.bbox) {
+          const auto& b = *c.bbox;
+          ok = it.south <= b[3] && it.north >= b[1] && lon_meets(it, b[0], b[2]);
+        }
+        if (ok) {
+          want.push_back(it.uuid);
+        }
+      }
+      std::sort(want.begin(), want.end());
+      auto r = catalog::search(a, q);
+      REQUIRE(r);
+      std::vector<std::string> got;
+      for (const auto& h : r->hits) {
+        got.push_back(h.uuid);
+      }
+      std::sort(got.begin(), got.end());
+      INFO("keyword=", c.keyword, " parameter=", c.parameter, " database=", c.database, " text=", c.text);
+      CHECK(r->total == want.size());
+      CHECK(got == want);
+      // The first page alone, and without a count: the same first hits.
+      q.limit = 7;
+      q.count = false;
+      auto page = catalog::search(a, q).value();
+      REQUIRE(page.hits.size() == std::min<std::size_t>(7, want.size()));
+      for (std::size_t k = 0; k < page.hits.size(); ++k) {
+        CHECK(page.hits[k].uuid == r->hits[k].uuid);
+      }
+    }
+  }
+}
