@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // hemera-csw: an OGC CSW 2.0.2 endpoint per partner (/csw/<partner>) and a
 // landing page per record (/<uuid>), read-only, for harvesters and DOIs.
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <pthread.h>
+#include <thread>
+
+#include <optional>
 
 #include <fmt/format.h>
 
+#include <hemera/archive/root.hpp>
+#include <hemera/catalog/catalog.hpp>
 #include <hemera/cli/tool.hpp>
 #include <hemera/csw/csw.hpp>
 #include <hemera/csw/oidc.hpp>
+#include <hemera/log.hpp>
 
 using namespace hemera;
 
@@ -18,10 +28,14 @@ int main(int argc, char** argv)
   app.require_subcommand(1);
   std::string listen;
   int threads = 0;
+  int refresh = 10;
   auto* cmd_serve = app.add_subcommand("serve", "Serve /csw/<partner> and /<uuid> over HTTP until SIGTERM");
   cmd_serve->add_option("-l,--listen", listen, "HOST:PORT to listen on (default csw.listen, else 127.0.0.1:8080)");
   cmd_serve->add_option("-t,--threads", threads, "Worker threads (default csw.threads, else 8)")
     ->check(CLI::Range(1, 256));
+  cmd_serve->add_option("--refresh", refresh,
+                        "Every SECONDS, index records that tools committed without indexing (0: never; default 10)")
+    ->check(CLI::Range(0, 86400));
   tool.example("hemera-csw serve --listen 127.0.0.1:8080",
                "Serve http://127.0.0.1:8080/csw/default behind a TLS reverse proxy.");
 
@@ -58,13 +72,58 @@ int main(int argc, char** argv)
     if (!std::filesystem::is_directory(ctx.root)) {
       return fail(Errc::no_input, fmt::format("no archive at {}", ctx.root.string()), {}, "--root");
     }
-    auto source = interop::archive_source(ctx.root);
-    auto catalogue = HEMERA_TRY(csw::load(ctx.config, *source));
-    if (!ctx.quiet) {
-      std::fprintf(stderr, "hemera-csw: %zu record(s), %zu partner(s), listening on http://%s:%d/csw/<partner>\n",
-                   catalogue->entries.size(), catalogue->containers.size(), opt.host.c_str(), opt.port);
+    // Bring the catalogue index up to date (records committed by tools that do
+    // not index), now and every --refresh seconds, on a connection of its own;
+    // requests only read the index. A server that may not write serves the
+    // index as it is.
+    std::optional<archive::Archive> maintained;
+    if (auto arch = archive::Archive::open(ctx.root)) {
+      maintained.emplace(std::move(*arch));
+    } else if (arch.error().code == Errc::no_input) {
+      return tl::unexpected(arch.error());
+    } else {
+      log::warn("the catalogue index will not be refreshed: {}", arch.error().to_string());
     }
-    HEMERA_TRY(csw::serve(catalogue, opt));
+    auto refresh_once = [&] {
+      if (auto n = catalog::refresh(*maintained, ctx.config); !n) {
+        log::warn("the catalogue index was not refreshed: {}", n.error().to_string());
+      } else if (*n > 0) {
+        log::info("indexed {} record(s) changed by other tools", *n);
+      }
+    };
+    if (maintained) {
+      refresh_once();
+    }
+    auto catalogue = HEMERA_TRY(csw::open(ctx.config, ctx.root));
+    if (!ctx.quiet) {
+      std::fprintf(stderr, "hemera-csw: %zu partner(s), listening on http://%s:%d/csw/<partner>\n",
+                   catalogue->containers.size(), opt.host.c_str(), opt.port);
+    }
+    std::atomic<bool> stop{false};
+    std::thread refresher;
+    if (maintained && refresh > 0) {
+      sigset_t set;  // the server's signal thread takes SIGINT and SIGTERM (blocked here, inherited)
+      sigemptyset(&set);
+      sigaddset(&set, SIGINT);
+      sigaddset(&set, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+      refresher = std::thread([&] {
+        auto next = std::chrono::steady_clock::now() + std::chrono::seconds(refresh);
+        while (!stop) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          if (std::chrono::steady_clock::now() >= next) {
+            refresh_once();
+            next = std::chrono::steady_clock::now() + std::chrono::seconds(refresh);
+          }
+        }
+      });
+    }
+    auto served = csw::serve(catalogue, opt);
+    stop = true;
+    if (refresher.joinable()) {
+      refresher.join();
+    }
+    HEMERA_TRY(served);
     return 0;
   });
 }

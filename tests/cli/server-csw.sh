@@ -53,7 +53,7 @@ U4=$(json_get 'd["uuid"]')
 expect_exit 0 hemera-ingest --json --collection sky/pilot --form "$EX/dasb/form.json" "$EX/dasb/pilot_crab_20220712.fits"
 U5=$(json_get 'd["uuid"]')
 
-hemera-csw serve --listen "127.0.0.1:$PORT" --threads 4 2>csw.log &
+hemera-csw serve --listen "127.0.0.1:$PORT" --threads 4 --refresh 1 2>csw.log &
 track_pid $!
 for _ in $(seq 100); do curl -sf "$BASE/csw/default?service=CSW&request=GetCapabilities" -o /dev/null && break; sleep 0.1; done
 
@@ -159,3 +159,21 @@ curl -s -H 'Accept: application/json' "$BASE/$U1" >rec.json
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/$U4") == 404 ]] || fail "hidden record has a landing page"
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/../etc/passwd") == 404 ]] || fail "path outside"
 pass "landing pages escape every field; hidden records are not served"
+
+# The server reads the catalogue index on each request: a record ingested
+# while it runs is served as soon as it is indexed (by the tool that committed
+# it, else by the server's --refresh), without a restart.
+cat >late.yaml <<'YAML'
+resourceTitle: {en: "Late arrival over Esrange"}
+status: Public
+YAML
+expect_exit 0 hemera-ingest --json --collection test/late --form late.yaml "$EX/datb/o3_20210618_kiruna.na"
+U6=$(json_get 'd["uuid"]')
+for _ in $(seq 50); do
+  curl -s "$BASE/csw/default?service=CSW&version=2.0.2&request=GetRecords&resultType=results&elementSetName=brief&constraintLanguage=CQL_TEXT&constraint=dc:title%20LIKE%20%27%25esrange%25%27" >late.xml
+  grep -q 'numberOfRecordsMatched="1"' late.xml && break
+  sleep 0.2
+done
+grep -q 'numberOfRecordsMatched="1"' late.xml && grep -q "$U6" late.xml || { cat late.xml; fail "a record ingested while the server runs"; }
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/$U6") == 200 ]] || fail "landing page of a new record"
+pass "records ingested while the server runs are served without a restart"

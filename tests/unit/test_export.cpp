@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <doctest/doctest.h>
 
+#include <optional>
+
+#include <hemera/archive/root.hpp>
+#include <hemera/archive/store.hpp>
+#include <hemera/catalog/catalog.hpp>
+#include <hemera/catalog/select.hpp>
 #include <hemera/csw/csw.hpp>
 #include <hemera/export/export.hpp>
+#include <hemera/util/fs.hpp>
 
 using namespace hemera;
 using json = nlohmann::json;
@@ -17,29 +24,10 @@ interop::Entry entry(const std::string& uuid, json doc, const std::string& db = 
   return interop::Entry{uuid, db, collection, *metadata::Record::from_json(std::move(doc))};
 }
 
-// A record source held in memory.
-class MemorySource final : public interop::RecordSource {
- public:
-  explicit MemorySource(std::vector<interop::Entry> e) : m_entries(std::move(e)) {}
-  Result<std::vector<interop::Entry>> list() override { return m_entries; }
-  Result<interop::Entry> find(const std::string& uuid) override
-  {
-    for (const auto& e : m_entries) {
-      if (e.uuid == uuid) {
-        return e;
-      }
-    }
-    return fail(Errc::no_input, "no such record");
-  }
-  [[nodiscard]] std::size_t skipped() const override { return 0; }
-
- private:
-  std::vector<interop::Entry> m_entries;
-};
-
 const char* k_u1 = "11111111-1111-4111-8111-111111111111";
 const char* k_u2 = "22222222-2222-4222-8222-222222222222";
 const char* k_u3 = "33333333-3333-4333-8333-333333333333";
+const char* k_u4 = "44444444-4444-4444-8444-444444444444";
 
 std::vector<interop::Entry> sample()
 {
@@ -56,6 +44,7 @@ std::vector<interop::Entry> sample()
           "DASB", "sky/pilot"),
     entry(k_u3, {{"resourceTitle", {{"en", "Embargoed"}}}, {"status", "Public"},
                  {"distributionInformation", {{"embargoEnd", "2999-01-01"}}}}),
+    entry(k_u4, {{"resourceTitle", {{"en", "Ozone, private"}}}, {"status", "Private"}}),
   };
 }
 
@@ -65,6 +54,26 @@ config::Config cfg(const std::string& extra = "")
   REQUIRE(c);
   return *c;
 }
+
+// An archive whose catalogue index holds `entries`, their records written in the tree.
+struct IndexedArchive {
+  std::filesystem::path root;
+
+  explicit IndexedArchive(const std::vector<interop::Entry>& entries)
+  {
+    root = std::filesystem::current_path() / "csw-archive";
+    REQUIRE(archive::remove_tree(root));
+    REQUIRE(archive::init(root, Actor{"tester", 0, false, false}));
+    auto a = archive::Archive::open(root);
+    REQUIRE(a);
+    for (const auto& e : entries) {
+      std::string path = e.database + "/" + e.collection + "/" + e.uuid;
+      std::filesystem::create_directories(root / path);
+      REQUIRE(util::write_file_atomic(root / path / "metadata.json", e.record.dump()));
+      REQUIRE(catalog::index_record(*a, path, 1, e.record, metadata::Defaults{}));
+    }
+  }
+};
 
 std::string matched(const std::string& body)
 {
@@ -136,8 +145,8 @@ TEST_SUITE("export")
   TEST_CASE("csw: filters, axis order, paging")
   {
     auto c = cfg();
-    MemorySource src(sample());
-    auto cat = csw::load(c, src);
+    IndexedArchive arch(sample());
+    auto cat = csw::open(c, arch.root);
     REQUIRE(cat);
     auto get = [&](std::multimap<std::string, std::string> kvp) {
       kvp.emplace("service", "CSW");
@@ -148,10 +157,15 @@ TEST_SUITE("export")
     auto cql = [&](const std::string& q) {
       return get({{"constraintLanguage", "CQL_TEXT"}, {"constraint", q}, {"resultType", "results"}});
     };
-    CHECK(matched(get({}).body) == "2");  // the embargoed record is not served
+    // The embargoed record (status Public, embargo running) is matched by the
+    // index, which holds no embargo dates, but never served.
+    auto all = get({{"resultType", "results"}});
+    CHECK(matched(all.body) == "3");
+    CHECK(all.body.find("numberOfRecordsReturned=\"2\"") != std::string::npos);
+    CHECK(all.body.find(k_u3) == std::string::npos);
     CHECK(matched(cql("AnyText LIKE '%kiruna%'").body) == "1");
     CHECK(matched(cql("dc:title LIKE 'dust%' OR dc:title = 'Ozone over Kiruna'").body) == "2");
-    CHECK(matched(cql("NOT (dc:title LIKE 'dust%')").body) == "1");
+    CHECK(matched(cql("NOT (dc:title LIKE 'dust%')").body) == "2");
     CHECK(matched(cql("apiso:TempExtent_begin >= '2020-01-01'").body) == "1");
     CHECK(matched(cql("BBOX(ows:BoundingBox, 20, 67, 21, 68)").body) == "1");
     CHECK(matched(cql("BBOX(ows:BoundingBox, 67, 20, 68, 21, 'urn:ogc:def:crs:EPSG::4326')").body) == "1");
@@ -161,8 +175,8 @@ TEST_SUITE("export")
     CHECK(bad.body.find("InvalidParameterValue") != std::string::npos);
     auto page = get({{"resultType", "results"}, {"maxRecords", "1"}});
     CHECK(page.body.find("numberOfRecordsReturned=\"1\" nextRecord=\"2\"") != std::string::npos);
-    auto last = get({{"resultType", "results"}, {"maxRecords", "1"}, {"startPosition", "2"}});
-    CHECK(last.body.find("numberOfRecordsReturned=\"1\" nextRecord=\"0\"") != std::string::npos);
+    auto last = get({{"resultType", "results"}, {"maxRecords", "1"}, {"startPosition", "3"}});
+    CHECK(last.body.find("numberOfRecordsReturned=\"0\" nextRecord=\"0\"") != std::string::npos);
     std::string gdal = R"(<?xml version="1.0"?><csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"
       xmlns:ogc="http://www.opengis.net/ogc" xmlns:gml="http://www.opengis.net/gml" service="CSW" version="2.0.2"
       resultType="hits"><csw:Query typeNames="csw:Record"><csw:Constraint version="1.1.0"><ogc:Filter><ogc:And>
@@ -174,5 +188,24 @@ TEST_SUITE("export")
     CHECK(matched(csw::handle(**cat, "default", {}, gdal).body) == "1");
     auto landing = csw::landing_page(**cat, k_u3, false);
     CHECK(landing.status == 404);
+    CHECK(csw::landing_page(**cat, k_u1, false).status == 200);
+    CHECK(matched(cql("dc:title LIKE 'OZONE%'").body) == "1");
+    CHECK(matched(cql("AnyText LIKE '%zzz%'").body) == "0");
+    CHECK(matched(cql("AnyText LIKE '%ozone%'").body) == "1");  // not the private record
+    CHECK(matched(cql("AnyText LIKE '%OZONE%' AND dc:title LIKE 'ozone%'").body) == "1");
+    CHECK(csw::landing_page(**cat, k_u4, false).status == 404);
+    CHECK(matched(cql("dc:identifier = '" + std::string(k_u2) + "'").body) == "1");
+    CHECK(cql("dc:format = 'x'").status == 400);  // not in the index
+  }
+
+  TEST_CASE("catalog: LIKE patterns to words")
+  {
+    using W = std::vector<std::string>;
+    CHECK(catalog::like_words("%ozone%", '%', '_', '\\') == W{"ozone"});
+    CHECK(catalog::like_words("Ozone sonde%", '%', '_', '\\') == W{"Ozone", "sonde"});
+    CHECK(catalog::like_words("*Kir_na", '*', '_', '!') == W{"Kir"});  // "na" starts inside a word
+    CHECK(catalog::like_words("_zone", '%', '_', '\\').empty());
+    CHECK(catalog::like_words("50!%", '*', '_', '!') == W{"50"});
+    CHECK(catalog::like_words("d\xc3\xa9" "bit%", '%', '_', '\\') == W{"d\xc3\xa9" "bit"});
   }
 }

@@ -11,6 +11,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <hemera/catalog/select.hpp>
+#include <hemera/log.hpp>
+
 namespace hemera::csw {
 
 namespace {
@@ -143,32 +146,7 @@ struct Filter {
   char wild = '*', single = '_', escape = '\\';
   bool match_case = false;
   std::array<double, 4> box{};  // west, south, east, north
-  std::string needle;           // lower-case literal of an AnyText LIKE '%word%' (fast path)
-  bool contains = false;
 };
-
-// Precompute what matching needs once per request (the AnyText substring fast path).
-void prepare(Filter& f)
-{
-  for (auto& k : f.kids) {
-    prepare(k);
-  }
-  if (f.op != Op::like || f.property != "anytext" || f.match_case) {
-    return;
-  }
-  std::string want = lower(f.value);
-  std::string_view core(want);
-  while (!core.empty() && core.front() == f.wild) {
-    core.remove_prefix(1);
-  }
-  while (!core.empty() && core.back() == f.wild) {
-    core.remove_suffix(1);
-  }
-  if (core.find_first_of(std::string{f.wild, f.single, f.escape}) == std::string_view::npos) {
-    f.needle = std::string(core);
-    f.contains = true;
-  }
-}
 
 // Map a queryable name (any prefix, any case) to the canonical property.
 std::optional<std::string> canonical(const std::string& name)
@@ -190,175 +168,6 @@ std::optional<std::string> canonical(const std::string& name)
   return std::nullopt;
 }
 
-std::vector<std::string> values_of(const interop::Summary& s, const std::string& p)
-{
-  if (p == "title") {
-    return {s.title, s.title_fr};
-  }
-  if (p == "abstract") {
-    return {s.abstract, s.abstract_fr};
-  }
-  if (p == "subject") {
-    return s.keywords;
-  }
-  if (p == "identifier") {
-    return {s.uuid};
-  }
-  if (p == "anytext") {
-    return {s.any_text};
-  }
-  if (p == "anytext_cased") {
-    // The fields AnyText covers, with their case (AnyText itself is lower-cased).
-    std::vector<std::string> out{s.title, s.title_fr, s.abstract, s.abstract_fr, s.uuid, s.collection};
-    for (const auto* list : {&s.keywords, &s.formats, &s.creators}) {
-      out.insert(out.end(), list->begin(), list->end());
-    }
-    return out;
-  }
-  if (p == "modified") {
-    return {s.modified};
-  }
-  if (p == "type") {
-    return {s.type};
-  }
-  if (p == "format") {
-    return s.formats;
-  }
-  if (p == "begin") {
-    return {s.begin};
-  }
-  if (p == "end") {
-    return {s.end.empty() ? s.begin : s.end};
-  }
-  if (p == "creator") {
-    return s.creators;
-  }
-  if (p == "publisher") {
-    return {s.publisher};
-  }
-  if (p == "language") {
-    return {s.language};
-  }
-  return {};
-}
-
-// Match `text` against a LIKE pattern with the given wildcard characters.
-bool like(const std::string& text, const std::string& pattern, char wild, char single, char escape)
-{
-  // Iterative glob with backtracking on the last wildcard: linear-ish, no recursion.
-  std::size_t t = 0, p = 0, star_p = std::string::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == escape && p + 1 < pattern.size()) {
-      if (pattern[p + 1] == text[t]) {
-        p += 2;
-        ++t;
-        continue;
-      }
-    } else if (p < pattern.size() && pattern[p] == wild) {
-      star_p = p++;
-      star_t = t;
-      continue;
-    } else if (p < pattern.size() && (pattern[p] == single || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-      continue;
-    }
-    if (star_p == std::string::npos) {
-      return false;
-    }
-    p = star_p + 1;
-    t = ++star_t;
-  }
-  while (p < pattern.size() && pattern[p] == wild) {
-    ++p;
-  }
-  return p == pattern.size();
-}
-
-bool matches(const Filter& f, const interop::Summary& s)
-{
-  switch (f.op) {
-  case Op::all: return true;
-  case Op::and_:
-    return std::all_of(f.kids.begin(), f.kids.end(), [&](const Filter& k) { return matches(k, s); });
-  case Op::or_:
-    return std::any_of(f.kids.begin(), f.kids.end(), [&](const Filter& k) { return matches(k, s); });
-  case Op::not_: return !f.kids.empty() && !matches(f.kids.front(), s);
-  case Op::bbox: {
-    if (!s.bbox) {
-      return false;
-    }
-    const auto& b = *s.bbox;
-    return b[0] <= f.box[2] && b[2] >= f.box[0] && b[1] <= f.box[3] && b[3] >= f.box[1];
-  }
-  default: break;
-  }
-  if (f.contains) {
-    // The common harvester query (AnyText LIKE '%word%') on the pre-lowered text, without copies.
-    return s.any_text.find(f.needle) != std::string::npos;
-  }
-  std::string want = f.match_case ? f.value : lower(f.value);
-  if (f.op == Op::like && f.property == "anytext" && !f.match_case) {
-    std::string pat = want.find(f.wild) == std::string::npos ? std::string(1, f.wild) + want + f.wild : want;
-    return like(s.any_text, pat, f.wild, f.single, f.escape);
-  }
-  const bool cased_text = f.op == Op::like && f.property == "anytext" && f.match_case;
-  for (const auto& raw : values_of(s, cased_text ? "anytext_cased" : f.property)) {
-    std::string v = f.match_case ? raw : lower(raw);
-    if (f.op == Op::like) {
-      std::string pat = want;
-      // AnyText matches anywhere in a field when the pattern has no wildcard.
-      if (pat.find(f.wild) == std::string::npos && f.property == "anytext") {
-        pat = std::string(1, f.wild) + pat + f.wild;
-      }
-      if (like(v, pat, f.wild, f.single, f.escape)) {
-        return true;
-      }
-      continue;
-    }
-    if (v.empty() && f.op != Op::ne) {
-      continue;
-    }
-    int c = v.compare(0, f.property == "modified" || f.property == "begin" || f.property == "end"
-                           ? std::max(want.size(), std::min<std::size_t>(v.size(), 10))
-                           : std::string::npos,
-                      want);
-    switch (f.op) {
-    case Op::eq:
-      if (c == 0) {
-        return true;
-      }
-      break;
-    case Op::ne:
-      if (c != 0) {
-        return true;
-      }
-      break;
-    case Op::lt:
-      if (c < 0) {
-        return true;
-      }
-      break;
-    case Op::gt:
-      if (c > 0) {
-        return true;
-      }
-      break;
-    case Op::le:
-      if (c <= 0) {
-        return true;
-      }
-      break;
-    case Op::ge:
-      if (c >= 0) {
-        return true;
-      }
-      break;
-    default: break;
-    }
-  }
-  return false;
-}
 
 using FilterResult = tl::expected<Filter, OwsError>;
 
@@ -1012,7 +821,7 @@ Response capabilities(const Catalogue& cat, const Container& c)
   param(gr, "CONSTRAINTLANGUAGE", {"FILTER", "CQL_TEXT"});
   xmlNodePtr q = el(gr, ows, "Constraint");
   attr(q, "name", "SupportedDublinCoreQueryables");
-  for (const char* v : {"csw:AnyText", "dc:title", "dc:subject", "dc:identifier", "dc:type", "dc:format",
+  for (const char* v : {"csw:AnyText", "dc:title", "dc:subject", "dc:identifier", "dc:type", "dc:creator",
                         "dct:abstract", "dct:modified", "ows:BoundingBox"}) {
     el(q, ows, "Value", std::string(v));
   }
@@ -1087,13 +896,155 @@ tl::expected<interop::ElementSet, OwsError> element_set(const std::string& v)
   return tl::unexpected(OwsError{"InvalidParameterValue", "ElementSetName", "use brief, summary or full"});
 }
 
-void append_record(xmlNodePtr parent, const Catalogue& cat, const Container& c, std::size_t i,
-                   const std::string& schema, interop::ElementSet set)
+// ---- The catalogue index.
+
+// This thread's read-only connection to the archive's index (opened on first use).
+Result<db::Database*> index_for(const Catalogue& cat)
+{
+  thread_local std::unique_ptr<db::Database> t_db;
+  thread_local std::filesystem::path t_root;
+  if (!t_db || t_root != cat.root) {
+    t_db.reset();
+    auto d = HEMERA_TRY(catalog::open_index(cat.root));
+    t_db = std::make_unique<db::Database>(std::move(d));
+    t_root = cat.root;
+  }
+  return t_db.get();
+}
+
+// An index failure as an OWS exception (the details go to the log, not to the client).
+Response index_failure(const Error& e)
+{
+  log::warn("catalogue index: {}", e.to_string());
+  OwsError o{"NoApplicableCode", "", "the catalogue is unavailable; try again later"};
+  o.status = e.code == Errc::temp_fail ? 503 : 500;
+  return exception_report(o);
+}
+
+// The records a partner may receive, as index criteria (embargo dates are
+// checked again on each record read: the index does not hold them).
+catalog::Scope scope_of(const interop::Partner& p)
+{
+  catalog::Scope s;
+  s.databases = p.databases;
+  s.collections = p.collections;
+  s.keywords = p.keywords;
+  if (!p.include_non_public) {
+    s.statuses = {"public"};
+    if (p.include_embargoed) {
+      s.statuses.emplace_back("embargoed");
+    }
+  }
+  return s;
+}
+
+using ConditionResult = tl::expected<catalog::Condition, OwsError>;
+
+// Translate a parsed constraint into a condition over the catalogue index.
+ConditionResult to_condition(const Filter& f)
+{
+  using catalog::Condition;
+  using catalog::Field;
+  Condition c;
+  switch (f.op) {
+  case Op::all: return c;
+  case Op::and_:
+  case Op::or_:
+  case Op::not_:
+    c.kind = f.op == Op::and_ ? Condition::Kind::and_ : f.op == Op::or_ ? Condition::Kind::or_ : Condition::Kind::not_;
+    for (const auto& k : f.kids) {
+      auto kc = to_condition(k);
+      if (!kc) {
+        return kc;
+      }
+      c.kids.push_back(std::move(*kc));
+    }
+    return c;
+  case Op::bbox:
+    c.kind = Condition::Kind::bbox;
+    c.box = f.box;
+    return c;
+  default: break;
+  }
+  if (f.property == "type") {
+    // Every record is a dataset.
+    bool hold = false;
+    if (f.op == Op::like) {
+      auto words = catalog::like_words(lower(f.value), f.wild, f.single, f.escape);
+      hold = std::all_of(words.begin(), words.end(), [](const std::string& w) { return std::string("dataset").rfind(w, 0) == 0; });
+    } else if (f.op == Op::eq || f.op == Op::ne) {
+      hold = (lower(f.value) == "dataset") == (f.op == Op::eq);
+    }
+    c.kind = hold ? Condition::Kind::all : Condition::Kind::none;
+    return c;
+  }
+  static const std::map<std::string, Field> k_fields = {
+    {"title", Field::title},         {"abstract", Field::abstract}, {"subject", Field::keywords},
+    {"anytext", Field::any},         {"identifier", Field::identifier}, {"modified", Field::modified},
+    {"begin", Field::begin},         {"end", Field::end},           {"creator", Field::contact}};
+  auto it = k_fields.find(f.property);
+  if (it == k_fields.end()) {
+    return tl::unexpected(bad_constraint("the queryable " + f.property + " cannot be used in a constraint"));
+  }
+  c.field = it->second;
+  c.match_case = f.match_case;
+  const bool text = c.field == Field::title || c.field == Field::abstract || c.field == Field::keywords ||
+                    c.field == Field::any;
+  const bool free_text = c.field == Field::abstract || c.field == Field::any;
+  if (f.op == Op::like || (free_text && (f.op == Op::eq || f.op == Op::ne))) {
+    if (!text) {
+      return tl::unexpected(bad_constraint("PropertyIsLike applies to AnyText, title, abstract and subject"));
+    }
+    c.kind = Condition::Kind::words;
+    c.words = catalog::like_words(f.value, f.wild, f.single, f.escape);
+    if (f.op == Op::ne) {
+      Condition n;
+      n.kind = Condition::Kind::not_;
+      n.kids.push_back(std::move(c));
+      return n;
+    }
+    return c;
+  }
+  if (free_text) {
+    return tl::unexpected(bad_constraint("AnyText and abstract are matched with PropertyIsLike"));
+  }
+  static const std::map<Op, const char*> k_ops = {{Op::eq, "="}, {Op::ne, "<>"}, {Op::lt, "<"},
+                                                 {Op::gt, ">"}, {Op::le, "<="}, {Op::ge, ">="}};
+  if ((c.field == Field::keywords || c.field == Field::contact) && f.op != Op::eq && f.op != Op::ne) {
+    return tl::unexpected(bad_constraint("subject and creator are compared with = or <> only"));
+  }
+  c.kind = Condition::Kind::compare;
+  c.op = k_ops.at(f.op);
+  c.value = f.value;
+  return c;
+}
+
+// Read the records of a page and keep those the partner receives (the embargo check).
+std::vector<interop::Entry> read_page(const Catalogue& cat, const interop::Partner& partner,
+                                      const std::vector<catalog::Selected>& page)
+{
+  std::vector<interop::Entry> out;
+  std::string now = interop::now_utc();
+  for (const auto& s : page) {
+    auto e = interop::read_entry(cat.root, s.path);
+    if (!e) {
+      log::warn("{}: {}", s.uuid, e.error().to_string());
+      continue;
+    }
+    if (interop::accepts(partner, *e, now)) {
+      out.push_back(std::move(*e));
+    }
+  }
+  return out;
+}
+
+void append_record(xmlNodePtr parent, const Catalogue& cat, const interop::Partner& partner,
+                   const interop::Entry& entry, const std::string& schema, interop::ElementSet set)
 {
   if (schema == k_gmd) {
-    interop::append_iso19139(parent, cat.entries[c.entries[i]], c.partner, cat.config, set);
+    interop::append_iso19139(parent, entry, partner, cat.config, set);
   } else {
-    interop::append_dublin_core(parent, c.summaries[i], set);
+    interop::append_dublin_core(parent, interop::summarize(entry, partner, cat.config), set);
   }
 }
 
@@ -1128,15 +1079,17 @@ Response get_records(const Catalogue& cat, const Container& c, const Request& r)
   if (!filter) {
     return exception_report(filter.error());
   }
-  prepare(*filter);
-  std::vector<std::size_t> hits;
-  for (std::size_t i = 0; i < c.summaries.size(); ++i) {
-    if (matches(*filter, c.summaries[i])) {
-      hits.push_back(i);
-    }
+  auto cond = to_condition(*filter);
+  if (!cond) {
+    return exception_report(cond.error());
   }
+  catalog::Selection sel;
+  sel.where = std::move(*cond);
+  sel.scope = scope_of(c.partner);
   if (!r.sort_by.empty()) {
-    std::vector<std::pair<std::string, bool>> keys;
+    static const std::map<std::string, catalog::Field> k_sort = {
+      {"title", catalog::Field::title}, {"identifier", catalog::Field::identifier},
+      {"modified", catalog::Field::modified}, {"begin", catalog::Field::begin}, {"end", catalog::Field::end}};
     for (const auto& part : split(r.sort_by, ',')) {
       auto colon = part.rfind(':');
       std::string name = part, order = "A";
@@ -1146,24 +1099,32 @@ Response get_records(const Catalogue& cat, const Container& c, const Request& r)
         order = part.substr(colon + 1, 1);
       }
       auto p = canonical(name);
-      if (!p || *p == "bbox") {
+      auto it = p ? k_sort.find(*p) : k_sort.end();
+      if (it == k_sort.end()) {
         return exception_report({"InvalidParameterValue", "SortBy", "cannot sort by " + name});
       }
-      keys.emplace_back(*p, lower(order) == "d");
+      sel.sort.emplace_back(it->second, lower(order) == "d");
     }
-    std::stable_sort(hits.begin(), hits.end(), [&](std::size_t a, std::size_t b) {
-      for (const auto& [p, desc] : keys) {
-        auto va = values_of(c.summaries[a], p);
-        auto vb = values_of(c.summaries[b], p);
-        std::string sa = va.empty() ? "" : lower(va.front());
-        std::string sb = vb.empty() ? "" : lower(vb.front());
-        if (sa != sb) {
-          return desc ? sa > sb : sa < sb;
-        }
-      }
-      return false;
-    });
   }
+  std::size_t max = std::min(r.max, c.partner.max_records);
+  std::size_t first = r.start - 1;
+  sel.limit = rt == "results" ? max : 0;
+  sel.offset = first;
+  auto database = index_for(cat);
+  if (!database) {
+    return index_failure(database.error());
+  }
+  auto found = catalog::select(**database, sel);
+  if (!found) {
+    if (found.error().code == Errc::usage) {
+      return exception_report(bad_constraint(found.error().message));
+    }
+    return index_failure(found.error());
+  }
+  std::size_t matched = found->total;
+  std::size_t paged = found->records.size();
+  auto entries = read_page(cat, c.partner, found->records);
+
   Doc doc(xmlNewDoc(X("1.0")), xmlFreeDoc);
   xmlNsPtr csw = nullptr;
   xmlNodePtr root = new_root(doc.get(), "GetRecordsResponse", &csw);
@@ -1171,27 +1132,46 @@ Response get_records(const Catalogue& cat, const Container& c, const Request& r)
   attr(root, "version", "2.0.2");
   attr(el(root, csw, "SearchStatus"), "timestamp", interop::now_utc());
   xmlNodePtr sr = el(root, csw, "SearchResults");
-  std::size_t max = std::min(r.max, c.partner.max_records);
-  std::size_t first = r.start - 1;
-  std::size_t returned = 0;
-  if (rt == "results" && first < hits.size()) {
-    returned = std::min(max, hits.size() - first);
-  }
   std::size_t next = 0;
-  if (rt == "results" && first + returned < hits.size()) {
-    next = first + returned + 1;
-  } else if (rt != "results" && !hits.empty()) {
+  if (rt == "results" && first + paged < matched) {
+    next = first + paged + 1;
+  } else if (rt != "results" && matched > 0) {
     next = 1;
   }
-  attr(sr, "numberOfRecordsMatched", std::to_string(hits.size()));
-  attr(sr, "numberOfRecordsReturned", std::to_string(returned));
+  attr(sr, "numberOfRecordsMatched", std::to_string(matched));
+  attr(sr, "numberOfRecordsReturned", std::to_string(entries.size()));
   attr(sr, "nextRecord", std::to_string(next));
   attr(sr, "recordSchema", r.output_schema);
   attr(sr, "elementSet", r.element_set);
-  for (std::size_t k = 0; k < returned; ++k) {
-    append_record(sr, cat, c, hits[first + k], r.output_schema, *set);
+  for (const auto& e : entries) {
+    append_record(sr, cat, c.partner, e, r.output_schema, *set);
   }
   return Response{200, "application/xml; charset=UTF-8", serialize(doc.get())};
+}
+
+// Select records by UUID (at most 100) within the partner's scope.
+Result<std::vector<interop::Entry>> by_ids(const Catalogue& cat, const interop::Partner& partner,
+                                           const std::vector<std::string>& ids)
+{
+  catalog::Selection sel;
+  sel.scope = scope_of(partner);
+  sel.where.kind = catalog::Condition::Kind::or_;
+  for (const auto& id : ids) {
+    if (sel.where.kids.size() >= 100) {
+      break;
+    }
+    catalog::Condition c;
+    c.kind = catalog::Condition::Kind::compare;
+    c.field = catalog::Field::identifier;
+    c.op = "=";
+    c.value = id;
+    sel.where.kids.push_back(std::move(c));
+  }
+  sel.limit = sel.where.kids.size();
+  sel.count = false;
+  auto database = HEMERA_TRY(index_for(cat));
+  auto found = HEMERA_TRY(catalog::select(*database, sel));
+  return read_page(cat, partner, found.records);
 }
 
 Response get_record_by_id(const Catalogue& cat, const Container& c, const Request& r)
@@ -1206,47 +1186,52 @@ Response get_record_by_id(const Catalogue& cat, const Container& c, const Reques
   if (!set) {
     return exception_report(set.error());
   }
+  auto entries = by_ids(cat, c.partner, r.ids);
+  if (!entries) {
+    return index_failure(entries.error());
+  }
   Doc doc(xmlNewDoc(X("1.0")), xmlFreeDoc);
   xmlNsPtr csw = nullptr;
   xmlNodePtr root = new_root(doc.get(), "GetRecordByIdResponse", &csw);
   xmlNewNs(root, X(k_gmd), X("gmd"));
-  for (const auto& id : r.ids) {
-    std::string want = lower(id);
-    auto it = std::lower_bound(c.summaries.begin(), c.summaries.end(), want,
-                               [](const interop::Summary& s, const std::string& u) { return s.uuid < u; });
-    if (it != c.summaries.end() && it->uuid == want) {
-      append_record(root, cat, c, static_cast<std::size_t>(it - c.summaries.begin()), r.output_schema, *set);
-    }
+  for (const auto& e : *entries) {
+    append_record(root, cat, c.partner, e, r.output_schema, *set);
   }
   return Response{200, "application/xml; charset=UTF-8", serialize(doc.get())};
 }
 
 }  // namespace
 
-Result<std::shared_ptr<const Catalogue>> load(const config::Config& config, interop::RecordSource& source)
+Result<std::shared_ptr<const Catalogue>> open(const config::Config& config, const std::filesystem::path& root)
 {
   xmlInitParser();  // once, before the server's threads use libxml2
   auto cat = std::make_shared<Catalogue>();
   cat->config = config;
+  cat->root = root;
   cat->public_url = config.get_string("public_url");
   while (!cat->public_url.empty() && cat->public_url.back() == '/') {
     cat->public_url.pop_back();
   }
-  cat->entries = HEMERA_TRY(source.list());
-  cat->skipped = source.skipped();
-  std::string now = interop::now_utc();
   for (const auto& name : interop::partner_names(config)) {
     Container c;
     c.partner = HEMERA_TRY(interop::load_partner(config, name));
-    for (std::size_t i = 0; i < cat->entries.size(); ++i) {
-      if (interop::accepts(c.partner, cat->entries[i], now)) {
-        c.entries.push_back(i);
-        c.summaries.push_back(interop::summarize(cat->entries[i], c.partner, config));
-      }
-    }
     cat->containers.emplace(name, std::move(c));
   }
+  HEMERA_TRY(catalog::open_index(root));  // fail at start-up, not on the first request
   return std::shared_ptr<const Catalogue>(std::move(cat));
+}
+
+Result<interop::Entry> find_record(const Catalogue& catalogue, const std::string& partner, const std::string& uuid)
+{
+  auto cit = catalogue.containers.find(partner);
+  if (cit == catalogue.containers.end()) {
+    return fail(Errc::no_input, "no such partner");
+  }
+  auto entries = HEMERA_TRY(by_ids(catalogue, cit->second.partner, {uuid}));
+  if (entries.empty()) {
+    return fail(Errc::no_input, "no such record");
+  }
+  return std::move(entries.front());
 }
 
 Response handle(const Catalogue& catalogue, const std::string& partner,

@@ -5,6 +5,7 @@
 // handling is independent of the HTTP server (server.cpp, cpp-httplib).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,24 +29,28 @@ struct Response {
   std::string body;
 };
 
-// The records one partner receives, with their summaries, sorted by UUID.
+// One partner's CSW container.
 struct Container {
   interop::Partner partner;
-  std::vector<std::size_t> entries;       // indexes into Catalogue::entries
-  std::vector<interop::Summary> summaries;  // same order
 };
 
-// Every record of the archive and the per-partner containers, read once.
+// The archive whose catalogue index answers the requests, and the partners.
+// Nothing of the records is held: each request reads the index (read-only,
+// one connection per server thread) and only the records of its page.
 struct Catalogue {
   config::Config config;
   std::string public_url;  // base of the operation URLs
-  std::vector<interop::Entry> entries;
+  std::filesystem::path root;
   std::map<std::string, Container> containers;
-  std::size_t skipped = 0;
 };
 
-// Read the records from `source` and build one container per configured partner.
-Result<std::shared_ptr<const Catalogue>> load(const config::Config& config, interop::RecordSource& source);
+// Prepare to serve the archive at `root` with one container per configured
+// partner; Errc::config if the catalogue index is missing or out of date.
+Result<std::shared_ptr<const Catalogue>> open(const config::Config& config, const std::filesystem::path& root);
+
+// Return the record `uuid` as `partner` serves it; Errc::no_input if the
+// partner does not receive it.
+Result<interop::Entry> find_record(const Catalogue& catalogue, const std::string& partner, const std::string& uuid);
 
 // Answer a CSW request for `partner`: `kvp` holds the query parameters (keys
 // in any case), `body` the POSTed XML (empty for GET).

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <hemera/log.hpp>
+
 namespace hemera::csw {
 
 namespace {
@@ -48,22 +50,18 @@ std::string safe_url(const std::string& url)
 
 Response landing_page(const Catalogue& catalogue, const std::string& uuid, bool json)
 {
-  auto cit = catalogue.containers.find("default");
-  const Container* c = cit == catalogue.containers.end() ? nullptr : &cit->second;
-  const interop::Summary* s = nullptr;
-  std::size_t index = 0;
-  if (c != nullptr) {
-    for (std::size_t i = 0; i < c->summaries.size(); ++i) {
-      if (c->summaries[i].uuid == uuid) {
-        s = &c->summaries[i];
-        index = c->entries[i];
-      }
+  auto entry = find_record(catalogue, "default", uuid);
+  if (!entry) {
+    if (entry.error().code != Errc::no_input) {
+      log::warn("landing page {}: {}", uuid, entry.error().to_string());
+      return Response{503, "text/plain; charset=UTF-8", "the catalogue is unavailable; try again later\n"};
     }
-  }
-  if (s == nullptr) {
     return Response{404, "text/plain; charset=UTF-8", "not found\n"};
   }
-  const auto& record = catalogue.entries[index].record;
+  const interop::Summary summary =
+    interop::summarize(*entry, catalogue.containers.at("default").partner, catalogue.config);
+  const interop::Summary* s = &summary;
+  const auto& record = entry->record;
   if (json) {
     return Response{200, "application/json", record.dump()};
   }

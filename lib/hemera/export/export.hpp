@@ -90,6 +90,11 @@ class RecordSource {
 // Return a source reading <root>/DATB|DASB/<collection>/<uuid>/metadata.json.
 std::unique_ptr<RecordSource> archive_source(const std::filesystem::path& root);
 
+// Read the record of the dataset at `path` ("DATB/<collection>/<uuid>",
+// relative to `root`, as the catalogue index gives it); Errc::data if the path
+// is not a dataset path of the tree.
+Result<Entry> read_entry(const std::filesystem::path& root, const std::string& path);
+
 // Return true if the record is public and not under embargo at `now` (ISO 8601 UTC).
 bool is_open(const metadata::Record& record, std::string_view now);
 

@@ -339,6 +339,29 @@ std::unique_ptr<RecordSource> archive_source(const fs::path& root)
   return std::make_unique<ArchiveSource>(root);
 }
 
+Result<Entry> read_entry(const fs::path& root, const std::string& path)
+{
+  auto first = path.find('/');
+  auto last = path.rfind('/');
+  std::string base = path.substr(0, first);
+  std::string id = last == std::string::npos ? "" : path.substr(last + 1);
+  bool ok = (base == "DATB" || base == "DASB") && first < last && uuid::check_rfc4122(id) &&
+            path.find("..") == std::string::npos && path.find("//") == std::string::npos &&
+            path.find('\\') == std::string::npos;
+  if (!ok) {
+    return fail(Errc::data, fmt::format("not a dataset path: '{}'", path));
+  }
+  fs::path file = root / path / "metadata.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return fail(Errc::no_input, fmt::format("cannot read {}", file.string()));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto rec = HEMERA_TRY(metadata::Record::parse(ss.str(), file.string()));
+  return Entry{lower(id), base, path.substr(first + 1, last - first - 1), std::move(rec)};
+}
+
 bool is_open(const metadata::Record& record, std::string_view now)
 {
   std::string status = lower(record.status().value_or(""));
