@@ -208,6 +208,29 @@ CREATE TABLE dois (
   updated_by TEXT NOT NULL
 );
 )sql",
+  // 7: legacy recovery (hemera-recover): the injective mapping legacy id -> UUID
+  // (v5 of the pinned namespace) with the rules that produced it, and the
+  // outcome of the last attempt per dataset (for --only-failed).
+  R"sql(
+CREATE TABLE legacy_ids (
+  database     TEXT NOT NULL,
+  legacy_id    TEXT NOT NULL,
+  uuid         TEXT NOT NULL UNIQUE,
+  namespace    TEXT NOT NULL,
+  rules_sha256 TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  PRIMARY KEY (database, legacy_id)
+);
+CREATE TABLE legacy_attempts (
+  uuid       TEXT PRIMARY KEY,
+  database   TEXT NOT NULL,
+  legacy_id  TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  message    TEXT NOT NULL,
+  attempts   INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);
+)sql",
 };
 
 }  // namespace
