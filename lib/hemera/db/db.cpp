@@ -231,6 +231,24 @@ CREATE TABLE legacy_attempts (
   updated_at TEXT NOT NULL
 );
 )sql",
+  // 8: identity (lib/hemera/auth/session): one-time sign-in codes issued by
+  // hemera-csw and sessions opened by hemera-login; only SHA-256 of secrets.
+  R"sql(
+CREATE TABLE login_codes (
+  code_sha256 TEXT PRIMARY KEY,
+  orcid       TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  orcid        TEXT NOT NULL,
+  uid          INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+);
+CREATE INDEX sessions_orcid ON sessions(orcid);
+)sql",
 };
 
 }  // namespace
