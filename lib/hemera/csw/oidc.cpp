@@ -316,12 +316,16 @@ Result<std::string> verify_id_token(std::string_view token, std::string_view jwk
   if (!claims.contains("exp") || !claims["exp"].is_number()) {
     return tl::unexpected(refused("it has no expiry (exp)", "oidc.exp"));
   }
-  auto exp = static_cast<std::int64_t>(claims["exp"].get<double>());
-  if (exp + expect.leeway <= expect.now) {
-    return tl::unexpected(refused(fmt::format("it expired at {}", iso(exp)), "oidc.exp"));
+  // Times are compared as they came (a double) and converted only once in range.
+  const double exp = claims["exp"].get<double>();
+  if (!(exp >= 0 && exp < 1e11)) {
+    return tl::unexpected(refused("its expiry (exp) is not a time", "oidc.exp"));
+  }
+  if (static_cast<std::int64_t>(exp) + expect.leeway <= expect.now) {
+    return tl::unexpected(refused(fmt::format("it expired at {}", iso(static_cast<std::int64_t>(exp))), "oidc.exp"));
   }
   if (claims.contains("iat") && claims["iat"].is_number() &&
-      static_cast<std::int64_t>(claims["iat"].get<double>()) > expect.now + expect.leeway) {
+      claims["iat"].get<double>() > static_cast<double>(expect.now + expect.leeway)) {
     return tl::unexpected(refused("it was issued in the future (iat)", "oidc.iat"));
   }
   if (text("nonce").empty() || text("nonce") != expect.nonce) {
