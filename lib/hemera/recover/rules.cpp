@@ -153,7 +153,10 @@ Result<Rules> load_rules(const fs::path& path)
     return tl::unexpected(rules_error(path, "", "a rules file is a mapping with a 'rules' list"));
   }
   for (const auto& kv : doc) {
-    auto key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      return tl::unexpected(rules_error(path, "", "a key must be a plain string"));
+    }
+    auto key = kv.first.Scalar();
     if (key != "namespace" && key != "ignore" && key != "rules") {
       return tl::unexpected(
         rules_error(path, key, fmt::format("unknown key '{}' (namespace, ignore, rules)", key)));
@@ -190,7 +193,10 @@ Result<Rules> load_rules(const fs::path& path)
       return tl::unexpected(rules_error(path, where, "each rule is a mapping"));
     }
     for (const auto& kv : n) {
-      auto key = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) {
+        return tl::unexpected(rules_error(path, where, "a key must be a plain string"));
+      }
+      auto key = kv.first.Scalar();
       if (key != "match" && key != "dataset" && key != "id" && key != "collection" && key != "form") {
         return tl::unexpected(rules_error(
           path, where + key,
