@@ -318,11 +318,17 @@ json scalar_to_json(const YAML::Node& n)
   return s;
 }
 
-Result<json> yaml_to_json(const YAML::Node& n, const std::string& name, int depth)
+// `budget` counts down the nodes left to convert: aliases share nodes, so a
+// few hundred bytes can name billions of them ("billion laughs").
+Result<json> yaml_to_json(const YAML::Node& n, const std::string& name, int depth, std::size_t& budget)
 {
   if (depth > 64) {
     return fail(Errc::data, "form nested too deeply", name, {}, "form.depth");
   }
+  if (budget == 0) {
+    return fail(Errc::data, "the form's aliases expand to too many values", name, {}, "form.size");
+  }
+  --budget;
   switch (n.Type()) {
   case YAML::NodeType::Null:
   case YAML::NodeType::Undefined: return json(nullptr);
@@ -330,7 +336,7 @@ Result<json> yaml_to_json(const YAML::Node& n, const std::string& name, int dept
   case YAML::NodeType::Sequence: {
     json a = json::array();
     for (const auto& e : n) {
-      a.push_back(HEMERA_TRY(yaml_to_json(e, name, depth + 1)));
+      a.push_back(HEMERA_TRY(yaml_to_json(e, name, depth + 1, budget)));
     }
     return a;
   }
@@ -346,7 +352,7 @@ Result<json> yaml_to_json(const YAML::Node& n, const std::string& name, int dept
         return fail(Errc::data, fmt::format("duplicate key '{}'", key),
                     fmt::format("{}:{}", name, kv.first.Mark().line + 1), key, "form.duplicate");
       }
-      o[key] = HEMERA_TRY(yaml_to_json(kv.second, name, depth + 1));
+      o[key] = HEMERA_TRY(yaml_to_json(kv.second, name, depth + 1, budget));
     }
     return o;
   }
@@ -375,7 +381,9 @@ Result<json> parse_form(std::string_view text, const std::string& name)
         return fail(Errc::data, "a form is a mapping of record keys (YAML or JSON object)", name,
                     {}, "form.type");
       }
-      form = HEMERA_TRY(yaml_to_json(root, name, 0));
+      // Without aliases a document has about as many values as bytes, at most.
+      std::size_t budget = text.size() + 1000;
+      form = HEMERA_TRY(yaml_to_json(root, name, 0, budget));
     } catch (const YAML::Exception& e) {
       return fail(Errc::data, e.msg, fmt::format("{}:{}", name, e.mark.line + 1), {}, "form.syntax");
     }
