@@ -99,6 +99,13 @@ const json* at(const json& j, std::initializer_list<const char*> keys)
   return cur;
 }
 
+// The string at top-level `key`, "" when absent or of another type.
+std::string text_at(const json& j, const char* key)
+{
+  const json* v = at(j, {key});
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
 std::string lower(std::string s)
 {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -374,7 +381,7 @@ ProfileReport check_record(const Record& record, const Defaults& defaults, const
   if (!has_text(at(doc, {"resourceAbstract"}))) {
     c.error("inspire.abstract", "$.resourceAbstract", "a resource abstract is required");
   }
-  if (doc.value("metadataLevel", "") != "Dataset" || doc.value("type", "") != "DATASET") {
+  if (text_at(doc, "metadataLevel") != "Dataset" || text_at(doc, "type") != "DATASET") {
     c.error("inspire.resource-type", "$.metadataLevel",
             "the resource type must be a dataset (metadataLevel Dataset, type DATASET)");
   }
@@ -593,7 +600,7 @@ ProfileReport check_record(const Record& record, const Defaults& defaults, const
   {
     const json* di = at(doc, {"distributionInformation"});
     const json* end = di != nullptr ? at(*di, {"embargoEnd"}) : nullptr;
-    std::string status = lower(doc.value("status", std::string()));
+    std::string status = lower(text_at(doc, "status"));
     if (end != nullptr && !end->is_null()) {
       check_date(c, doc, "$.distributionInformation.embargoEnd", end, false);
       auto t = end->is_string() ? parse_iso8601(end->get<std::string>()) : std::nullopt;
