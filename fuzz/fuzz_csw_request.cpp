@@ -35,6 +35,11 @@ const csw::Catalogue& catalogue()
     log::setup("fuzz_csw_request", log::Level::quiet);
     auto root = std::filesystem::temp_directory_path() / ("hemera-fuzz-csw-" + std::to_string(::getpid()));
     std::filesystem::remove_all(root);
+    static const std::filesystem::path k_root = root;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(k_root, ec);
+    });
     if (!archive::init(root, current_actor())) {
       std::abort();
     }

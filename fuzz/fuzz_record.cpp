@@ -31,6 +31,11 @@ const std::filesystem::path& rules_path()
   static const std::filesystem::path path = [] {
     auto dir = std::filesystem::temp_directory_path() / ("hemera-fuzz-record-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
+    static const std::filesystem::path k_dir = dir;  // outlives the handler below
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(k_dir, ec);
+    });
     return dir / "rules.yaml";
   }();
   return path;
