@@ -142,6 +142,27 @@ TEST_SUITE("export")
     CHECK(dc->find(doi) != std::string::npos);
   }
 
+  TEST_CASE("render: DataCite lists the versions as related identifiers and the sizes of the latest")
+  {
+    auto c = cfg("catalogue_url: https://cat.example.org/\n");
+    auto p = *interop::load_partner(c, "default");
+    p.doi_prefix = std::string("10.1234");
+    p.publisher = std::string("AERIS/ESPRI");
+    auto e = entry(k_u1, {{"resourceTitle", {{"en", "Ozone"}}}, {"status", "Public"},
+                          {"versions", json::array({{{"version", 1}, {"date", "2021-06-18"}, {"files", 2}, {"bytes", 900}},
+                                                    {{"version", 2}, {"date", "2022-01-02"}, {"files", 3},
+                                                     {"bytes", 1200}}})}});
+    auto dc = interop::render(interop::Schema::datacite, e, p, c);
+    REQUIRE(dc);
+    std::string landing = std::string("https://cat.example.org/") + k_u1;
+    CHECK(dc->find("relationType=\"HasVersion\">" + landing + "#v1</relatedIdentifier>") != std::string::npos);
+    CHECK(dc->find("relationType=\"HasVersion\">" + landing + "#v2</relatedIdentifier>") != std::string::npos);
+    CHECK(dc->find("<size>1200 bytes</size>") != std::string::npos);
+    CHECK(dc->find("<size>3 files</size>") != std::string::npos);
+    CHECK(dc->find("<size>900 bytes</size>") == std::string::npos);
+    CHECK(dc->find("<publicationYear>2021</publicationYear>") != std::string::npos);
+  }
+
   TEST_CASE("csw: filters, axis order, paging")
   {
     auto c = cfg();

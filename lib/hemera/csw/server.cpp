@@ -108,7 +108,7 @@ Response landing_page(const Catalogue& catalogue, const std::string& uuid, bool 
   }
   h += "</ul>\n<h2>Versions</h2><ul>\n";
   for (const auto& v : record.versions().value_or(std::vector<metadata::VersionEntry>{})) {
-    h += fmt::format("<li>v{}: {} ({} files, {} bytes)</li>\n", v.version.value_or(0),
+    h += fmt::format("<li id=\"v{0}\">v{0}: {1} ({2} files, {3} bytes)</li>\n", v.version.value_or(0),
                      html_escape(v.date.value_or("")), v.files.value_or(0), v.bytes.value_or(0));
   }
   h += "</ul>\n<h2>Links</h2><ul>\n";

@@ -140,6 +140,9 @@ Result<Partner> load_partner(const config::Config& config, const std::string& na
   Partner p;
   p.name = name;
   p.landing_page_base = config.get_string("catalogue_url");
+  while (!p.landing_page_base.empty() && p.landing_page_base.back() == '/') {
+    p.landing_page_base.pop_back();
+  }
   p.publisher = config.get_string("doi.publisher");
   p.doi_prefix = config.get_string("doi.prefix");
   if (const json* d = config.find("catalogue.defaults"); d != nullptr && d->is_object()) {

@@ -848,6 +848,31 @@ Result<std::string> build_datacite(const Entry& entry, const Partner& partner, c
   el(root, d, "language", lang2.empty() ? std::string("en") : lang2);
   attr(el(el(root, d, "alternateIdentifiers"), d, "alternateIdentifier", s.uuid), "alternateIdentifierType",
        "UUID");
+  // One DOI per dataset: its versions are parts of the landing page (#v<N>).
+  std::vector<metadata::VersionEntry> versions = r.versions().value_or(std::vector<metadata::VersionEntry>{});
+  if (!partner.landing_page_base.empty() && !versions.empty()) {
+    xmlNodePtr rel = el(root, d, "relatedIdentifiers");
+    for (const auto& v : versions) {
+      if (v.version) {
+        xmlNodePtr ri = el(rel, d, "relatedIdentifier", fmt::format("{}#v{}", s.landing_page, *v.version));
+        attr(ri, "relatedIdentifierType", "URL");
+        attr(ri, "relationType", "HasVersion");
+      }
+    }
+    if (rel->children == nullptr) {
+      xmlUnlinkNode(rel);
+      xmlFreeNode(rel);
+    }
+  }
+  if (!versions.empty() && (versions.back().bytes || versions.back().files)) {
+    xmlNodePtr sizes = el(root, d, "sizes");
+    if (versions.back().bytes) {
+      el(sizes, d, "size", fmt::format("{} bytes", *versions.back().bytes));
+    }
+    if (versions.back().files) {
+      el(sizes, d, "size", fmt::format("{} files", *versions.back().files));
+    }
+  }
   if (!s.formats.empty()) {
     xmlNodePtr fs = el(root, d, "formats");
     for (const auto& f : s.formats) {
