@@ -101,8 +101,8 @@ int main(int argc, char** argv)
     req.actor = ctx.actor;
     req.download_url = ctx.config.get_string("download_url");
     req.catalogue_url = ctx.config.get_string("catalogue_url");
-    req.catalogue_defaults = [&ctx](const std::string& collection) {
-      return catalog::defaults_for(ctx.config, collection);
+    req.catalogue_defaults = [&ctx](const std::string& dest) {
+      return catalog::defaults_for(ctx.config, dest);
     };
     HEMERA_TRY(auth::require(arch, ctx.actor, dataset.empty() ? "ingest" : "version.new", dataset));
 

@@ -142,6 +142,34 @@ TEST_SUITE("export")
     CHECK(dc->find(doi) != std::string::npos);
   }
 
+  TEST_CASE("xml_text: XML characters kept, controls dropped, broken UTF-8 replaced")
+  {
+    CHECK(interop::xml_text("Ozone \xC3\xA9t\xC3\xA9 \xF0\x9F\x8E\x88 <&>\t\n") ==
+          "Ozone \xC3\xA9t\xC3\xA9 \xF0\x9F\x8E\x88 <&>\t\n");
+    CHECK(interop::xml_text("a\x01\x1F" "b") == "ab");
+    const std::string fffd = "\xEF\xBF\xBD";
+    CHECK(interop::xml_text("De\xa6scr") == "De" + fffd + "scr");          // lone continuation byte
+    CHECK(interop::xml_text("\xC3") == fffd);                              // truncated sequence
+    CHECK(interop::xml_text("\xC0\xAF") == fffd + fffd);                  // overlong '/'
+    CHECK(interop::xml_text("\xED\xA0\x80") == fffd + fffd + fffd);      // surrogate U+D800
+    CHECK(interop::xml_text("\xEF\xBF\xBE") == fffd + fffd + fffd);      // U+FFFE
+    CHECK(interop::xml_text("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // above U+10FFFF
+  }
+
+  TEST_CASE("csw: an exception report is well-formed whatever bytes the request echoes")
+  {
+    auto c = cfg();
+    IndexedArchive arch(sample());
+    auto cat = csw::open(c, arch.root);
+    REQUIRE(cat);
+    std::multimap<std::string, std::string> kvp{
+      {"service", "CSW"}, {"version", "2.0.2"}, {"request", "De\xa6scr\x01ibe"}};
+    auto r = csw::handle(**cat, "default", kvp, "");
+    CHECK(r.status == 400);
+    CHECK(r.body.find("De\xEF\xBF\xBDscribe") != std::string::npos);
+    CHECK(r.body.find('\xa6') == std::string::npos);
+  }
+
   TEST_CASE("render: DataCite lists the versions as related identifiers and the sizes of the latest")
   {
     auto c = cfg("catalogue_url: https://cat.example.org/\n");

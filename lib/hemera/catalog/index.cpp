@@ -453,10 +453,6 @@ Result<void> tune(db::Database& d)
   return d.exec("PRAGMA cache_size = -65536");
 }
 
-// Checking a criterion row by row beats fetching its set for this many
-// candidates or fewer.
-constexpr std::size_t k_check_at_most = 2000;
-
 // Sorted, unique.
 void normalize(std::vector<std::int64_t>& v)
 {

@@ -24,7 +24,6 @@ constexpr const char* k_ogc = "http://www.opengis.net/ogc";
 constexpr const char* k_gml311 = "http://www.opengis.net/gml";
 constexpr const char* k_gmd = "http://www.isotc211.org/2005/gmd";
 constexpr const char* k_xlink = "http://www.w3.org/1999/xlink";
-constexpr const char* k_xsi = "http://www.w3.org/2001/XMLSchema-instance";
 constexpr const char* k_xs = "http://www.w3.org/2001/XMLSchema";
 
 const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
@@ -63,7 +62,8 @@ xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::strin
   if (text == nullptr) {
     return xmlNewChild(parent, ns, X(name), nullptr);
   }
-  return xmlNewTextChild(parent, ns, X(name), X(text->c_str()));
+  std::string c = interop::xml_text(*text);
+  return xmlNewTextChild(parent, ns, X(name), X(c.c_str()));
 }
 
 xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::string& text)
@@ -73,7 +73,8 @@ xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::strin
 
 void attr(xmlNodePtr node, const char* name, const std::string& value)
 {
-  xmlSetProp(node, X(name), X(value.c_str()));
+  std::string c = interop::xml_text(value);
+  xmlSetProp(node, X(name), X(c.c_str()));
 }
 
 std::string node_text(xmlNodePtr n)
@@ -728,7 +729,7 @@ FilterResult make_filter(const Request& r, std::vector<Doc>& keep)
   }
   if (lang == "filter") {
     Doc doc(xmlReadMemory(r.constraint.data(), static_cast<int>(r.constraint.size()), "constraint.xml", nullptr,
-                          XML_PARSE_NONET | XML_PARSE_NOBLANKS),
+                          XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
             xmlFreeDoc);
     if (!doc || doc->intSubset != nullptr) {
       return tl::unexpected(bad_constraint("the FILTER constraint is not well-formed XML (or has a DTD)"));
@@ -1248,7 +1249,8 @@ Response handle(const Catalogue& catalogue, const std::string& partner,
   tl::expected<Request, OwsError> req;
   if (!trim(body).empty()) {
     doc.reset(xmlReadMemory(body.data(), static_cast<int>(body.size()), "request.xml", nullptr,
-                            XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA));
+                            XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+                                XML_PARSE_NOWARNING));
     if (!doc || doc->intSubset != nullptr || xmlDocGetRootElement(doc.get()) == nullptr) {
       return exception_report({"NoApplicableCode", "", "the request is not well-formed XML (DTDs are refused)"});
     }

@@ -135,4 +135,9 @@ std::string inspire_theme_code(std::string_view label);
 // Return the current UTC time as YYYY-MM-DDThh:mm:ssZ.
 std::string now_utc();
 
+// Return `s` as XML 1.0 character data: C0 controls other than tab, line feed
+// and carriage return dropped, each byte that is not part of valid UTF-8
+// replaced by U+FFFD. libxml2 escapes markup but trusts the encoding.
+std::string xml_text(std::string_view s);
+
 }  // namespace hemera::interop

@@ -17,6 +17,44 @@ namespace hemera::interop {
 
 using json = nlohmann::json;
 
+std::string xml_text(std::string_view s)
+{
+  static constexpr std::string_view k_replacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
+        out.push_back(static_cast<char>(c));
+      }
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence (RFC 3629): no overlong form, no surrogate, at most
+    // U+10FFFF, and not U+FFFE or U+FFFF, which XML 1.0 excludes.
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    char32_t cp = len == 4 ? c & 0x07U : len == 3 ? c & 0x0FU : c & 0x1FU;
+    bool ok = len != 0 && c <= 0xF4 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      ok = (cc & 0xC0U) == 0x80U;
+      cp = (cp << 6U) | (cc & 0x3FU);
+    }
+    static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+    ok = ok && cp >= k_min[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF;
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append(k_replacement);
+      ++i;
+    }
+  }
+  return out;
+}
+
 namespace {
 
 constexpr const char* k_gmd = "http://www.isotc211.org/2005/gmd";
@@ -34,21 +72,6 @@ constexpr const char* k_codelists = "http://standards.iso.org/iso/19139/resource
 constexpr const char* k_iso639 = "http://www.loc.gov/standards/iso639-2/";
 
 const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
-
-// Return `s` without the characters XML 1.0 cannot carry (C0 controls but tab,
-// line feed and carriage return); the record's JSON parser already checked UTF-8.
-std::string clean(std::string_view s)
-{
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
-      out.push_back(ch);
-    }
-  }
-  return out;
-}
 
 std::string lower(std::string s)
 {
@@ -72,7 +95,7 @@ xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::strin
   if (text == nullptr) {
     return xmlNewChild(parent, ns, X(name), nullptr);
   }
-  std::string c = clean(*text);
+  std::string c = xml_text(*text);
   return xmlNewTextChild(parent, ns, X(name), X(c.c_str()));
 }
 
@@ -83,13 +106,13 @@ xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::strin
 
 void attr(xmlNodePtr node, const char* name, const std::string& value)
 {
-  std::string c = clean(value);
+  std::string c = xml_text(value);
   xmlSetProp(node, X(name), X(c.c_str()));
 }
 
 void attr(xmlNodePtr node, xmlNsPtr ns, const char* name, const std::string& value)
 {
-  std::string c = clean(value);
+  std::string c = xml_text(value);
   xmlSetNsProp(node, ns, X(name), X(c.c_str()));
 }
 
