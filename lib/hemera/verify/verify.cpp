@@ -30,6 +30,7 @@ namespace {
 
 constexpr std::size_t k_batch_rows = 500;      // rows per database statement
 constexpr double k_commit_seconds = 10.0;      // commit results at least this often
+constexpr std::size_t k_commit_files = 2048;    // and whenever this many are waiting
 constexpr const char* k_record_file = "metadata.json";
 constexpr const char* k_record_dir = "metadata";
 
@@ -601,8 +602,9 @@ struct Outcome {
 
 // Writes per-file outcomes to hemera.db without making the hashing workers
 // wait: workers hand over indexes; a thread of its own commits what is done
-// every k_commit_seconds (so a killed run keeps its progress), and finish()
-// writes the rest. A run shorter than that is one transaction.
+// every k_commit_seconds (so a killed run keeps its progress) and whenever
+// k_commit_files are waiting (so the writes overlap the hashing), and
+// finish() writes the rest.
 class Recorder {
  public:
   Recorder(db::Database& db, std::string site, const std::vector<Entry>& entries,
@@ -618,8 +620,15 @@ class Recorder {
   // Hand over the outcome of entry `index` (already stored in the outcomes).
   void done(std::size_t index)
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_pending.push_back(index);
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_pending.push_back(index);
+      wake = m_pending.size() == k_commit_files;
+    }
+    if (wake) {
+      m_wake.notify_one();
+    }
   }
 
   // Return whether a commit failed (workers stop starting files then).
@@ -658,7 +667,8 @@ class Recorder {
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
       if (m_wake.wait_for(lock, std::chrono::duration<double>(k_commit_seconds),
-                          [this] { return m_stopping; })) {
+                          [this] { return m_stopping || m_pending.size() >= k_commit_files; }) &&
+          m_stopping) {
         return;
       }
       std::vector<std::size_t> batch;
