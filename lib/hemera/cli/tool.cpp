@@ -152,6 +152,22 @@ int Tool::run(int argc, char** argv, const std::function<Result<int>(Context&)>&
       return fail_with(ctx, cfg.error());
     }
     ctx.config = std::move(*cfg);
+    // A service account other than the default one is named in the
+    // configuration: who runs is decided again, and a run it makes
+    // privileged reads the system configuration only.
+    if (std::string sa = ctx.config.get_string("service_account"); !sa.empty() && sa != "hemera") {
+      Actor again = current_actor(sa);
+      if (again.privileged() && !lookup.privileged) {
+        lookup.privileged = true;
+        auto system_cfg = config::load(lookup);
+        if (!system_cfg) {
+          return fail_with(ctx, system_cfg.error());
+        }
+        ctx.config = std::move(*system_cfg);
+        again = current_actor(ctx.config.get_string("service_account"));
+      }
+      ctx.actor = again;
+    }
     ctx.root = m_root.empty() ? std::filesystem::path(ctx.config.get_string("root"))
                               : std::filesystem::path(m_root);
     if (m_print_config) {
