@@ -39,6 +39,7 @@ expect_exit 77 env SUDO_UID=65534 hemera-meta --root "$A" set "$U1" status=Embar
 expect_exit 0 hemera-user grant nobody curator
 expect_exit 0 hemera-replicate -q
 expect_exit 0 hemera-meta set "$U1" 'resourceTitle.fr="Vol d ozonesonde"'   # one event pending for copy
+sleep 1.2   # the lag is counted in whole seconds: the chart below needs one > 0
 expect_exit 0 hemera-verify -q
 # Damage one file: verification finds it.
 f=$(ls "$A"/DASB/pilot/2022/"$U2"/v1/*.fits)
