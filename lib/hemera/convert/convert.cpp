@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <hemera/validate/validate.hpp>
+
 namespace hemera::convert {
 
 const char* format_name(Format f) noexcept
@@ -61,40 +63,11 @@ Result<Format> detect(const std::filesystem::path& path)
       head.starts_with("\x89HDF\r\n\x1a\n")) {
     return Format::netcdf;
   }
-  if (head.starts_with("SIMPLE  =")) {
-    return Format::fits;
-  }
-  // NASA Ames: a first line of two integers (an NDACC preamble line may come first).
-  auto integers_line = [](std::string_view line) {
-    int count = 0;
-    bool in = false;
-    for (char c : line) {
-      if (c >= '0' && c <= '9') {
-        if (!in) {
-          ++count;
-          in = true;
-        }
-      } else if (c == ' ' || c == '\t') {
-        in = false;
-      } else {
-        return false;
-      }
-    }
-    return count == 2;
-  };
-  std::size_t pos = 0;
-  for (int i = 0; i < 2 && pos < head.size(); ++i) {
-    auto end = head.find_first_of("\r\n", pos);
-    if (end == std::string_view::npos) {
-      end = head.size();
-    }
-    if (integers_line(head.substr(pos, end - pos))) {
-      return Format::nasa_ames;
-    }
-    pos = end + 1;
-    if (pos < head.size() && head[pos - 1] == '\r' && head[pos] == '\n') {
-      ++pos;
-    }
+  // FITS and NASA Ames (with an NDACC preamble line) as the validators see them.
+  switch (HEMERA_TRY(validate::detect(path))) {
+  case validate::Format::fits: return Format::fits;
+  case validate::Format::nasa_ames: return Format::nasa_ames;
+  case validate::Format::unknown: break;
   }
   return fail(Errc::data, "not NASA Ames, netCDF or FITS (unrecognised first bytes)",
               path.string());
