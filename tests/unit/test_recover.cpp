@@ -52,6 +52,12 @@ TEST_SUITE("recover")
     auto s = recover::safe_name(longname + ".na");
     CHECK(s.size() == 200);
     CHECK(s.substr(s.size() - 3) == ".na");
+    // Truncation that ends on ".part" (found by fuzz_record), and a long ".part" name.
+    std::string cut = std::string(195, 'a') + ".part" + std::string(100, 'b');
+    CHECK(archive::check_name(recover::safe_name(cut)));
+    CHECK(recover::safe_name(cut).size() <= 200);
+    CHECK(archive::check_name(recover::safe_name(std::string(300, 'a') + ".part")));
+    CHECK(archive::check_name(recover::safe_name(std::string(199, 'a') + ".part")));
     for (const char* n : {"O3 Sonde 001.NA", "-x.na", "manifest-x", "x.part", "\xff\xfe", "", "a/b\\c"}) {
       CAPTURE(n);
       CHECK(archive::check_name(recover::safe_name(n)));

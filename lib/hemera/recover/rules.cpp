@@ -296,13 +296,17 @@ std::string safe_name(std::string_view name)
   if (out.rfind("manifest-", 0) == 0 || out.rfind("tagmanifest-", 0) == 0 || out == "metadata.json") {
     out = "legacy_" + out;
   }
-  if (out.size() >= 5 && out.compare(out.size() - 5, 5, ".part") == 0) {
-    out += "_";
-  }
   if (out.size() > k_max) {
     auto dot = out.rfind('.');
     std::string ext = (dot != std::string::npos && out.size() - dot <= 10) ? out.substr(dot) : "";
     out = out.substr(0, k_max - ext.size()) + ext;
+  }
+  // After truncation, which can itself leave a name ending in ".part".
+  if (out.size() >= 5 && out.compare(out.size() - 5, 5, ".part") == 0) {
+    if (out.size() >= k_max) {
+      out.pop_back();
+    }
+    out += "_";
   }
   return out;
 }
