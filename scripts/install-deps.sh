@@ -16,6 +16,7 @@ packages=(
   doctest-dev scdoc clang libclang-rt-14-dev python3 python3-jsonschema python3-aiosmtpd
   curl python3-cryptography  # ORCID sign-in test: a local OpenID provider signing RS256 id_tokens
   util-linux procps time fitsverify hyperfine
+  sudo passwd  # identity tests: privileged runs through a real sudo, throw-away users (useradd)
   netcdf-bin python3-astropy  # hemera-convert tests: ncdump; FITS tables written by astropy
   rsync  # bench/snapshot compares hemera-snapshot with rsync --link-dest
   # replication tests and benchmarks: real FTP/FTPS and SFTP servers, peer tools
