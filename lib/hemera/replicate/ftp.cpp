@@ -6,6 +6,7 @@
 #include <hemera/replicate/backends.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -98,6 +99,7 @@ class CurlTarget final : public Target {
     auto size = fs::file_size(source, ec);
     detail::UploadSource src;
     src.file = f.get();
+    src.limiter = m_config.limiter.get();
     if (offset > size) {
       return fail(Errc::io, "the temporary file is longer than the local file", where(key));
     }
@@ -132,6 +134,7 @@ class CurlTarget final : public Target {
       return tl::unexpected(detail::curl_error(rc, m_err, "upload", where(key)));
     }
     capture_entry();
+    m_binary = true;
     return checksum::FileHash{offset + src.sent, src.hasher.finish()};
   }
 
@@ -175,6 +178,11 @@ class CurlTarget final : public Target {
   Result<std::optional<RemoteStat>> stat(const std::string& key) override
   {
     HEMERA_TRY(ensure_entry());
+    if (!m_sftp && m_binary) {
+      if (auto fast = HEMERA_TRY(size_command(key)); fast) {
+        return *fast;
+      }
+    }
     CURL* c = setup(url_of(key));
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     auto rc = m_easy.perform();
@@ -231,6 +239,7 @@ class CurlTarget final : public Target {
     std::string body;
     CURL* c = setup(url_of(k_temp_prefix));
     curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
+    m_binary = false;
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::string_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     auto rc = m_easy.perform();
@@ -274,6 +283,7 @@ class CurlTarget final : public Target {
       // A long listing (LIST for FTP, the SFTP directory read): one line per
       // entry, the type in its first character, the name last.
       CURL* c = setup(url_of(dir.empty() ? std::string() : dir + "/"));
+      m_binary = false;
       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::string_write);
       curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
       auto rc = m_easy.perform();
@@ -464,6 +474,53 @@ class CurlTarget final : public Target {
     return {};
   }
 
+  // FTP: the size of `key` from one SIZE command (a file that is missing is
+  // nullopt); nullopt nested in a value when the reply is not understood,
+  // so that the caller asks libcurl the long way. Sent only while the
+  // connection is in binary mode: some servers refuse SIZE in ASCII mode.
+  Result<std::optional<std::optional<RemoteStat>>> size_command(const std::string& key)
+  {
+    std::string replies;
+    Slist q;
+    q.add("*SIZE " + abs(key));
+    CURL* c = setup(url_of(""));
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_QUOTE, q.get());
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &detail::string_write);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &replies);
+    auto rc = m_easy.perform();
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "stat", where(key)));
+    }
+    // The reply to SIZE is the last line libcurl saw (login lines come first
+    // on a new connection).
+    while (!replies.empty() && (replies.back() == '\n' || replies.back() == '\r')) {
+      replies.pop_back();
+    }
+    auto nl = replies.find_last_of('\n');
+    std::string last = nl == std::string::npos ? replies : replies.substr(nl + 1);
+    long connects = 0;
+    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+    if (connects > 0) {
+      m_binary = false;  // a new connection, in ASCII mode: its 550 proves nothing
+      if (last.rfind("213 ", 0) != 0) {
+        return std::optional<std::optional<RemoteStat>>{};
+      }
+    }
+    if (last.rfind("550", 0) == 0) {
+      return std::optional<std::optional<RemoteStat>>{std::optional<RemoteStat>{}};
+    }
+    if (last.size() > 4 && last.rfind("213 ", 0) == 0) {
+      std::uint64_t n = 0;
+      auto digits = last.substr(4);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+      if (ec == std::errc() && end == digits.data() + digits.size()) {
+        return std::optional<std::optional<RemoteStat>>{std::optional<RemoteStat>{RemoteStat{n}}};
+      }
+    }
+    return std::optional<std::optional<RemoteStat>>{};
+  }
+
   Result<checksum::FileHash> download(const std::string& key, std::FILE* file)
   {
     HEMERA_TRY(ensure_entry());
@@ -472,6 +529,11 @@ class CurlTarget final : public Target {
     CURL* c = setup(url_of(key));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &detail::download_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    if (!m_sftp) {
+      // RETR without a SIZE first: one round trip fewer; the caller compares
+      // the size of what arrived.
+      curl_easy_setopt(c, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+    }
     auto rc = m_easy.perform();
     if (sink.write_error) {
       return fail(Errc::io, "write error while downloading", where(key));
@@ -483,6 +545,7 @@ class CurlTarget final : public Target {
       return tl::unexpected(detail::curl_error(rc, m_err, "download", where(key)));
     }
     capture_entry();
+    m_binary = true;
     return checksum::FileHash{sink.received, sink.hasher.finish()};
   }
 
@@ -496,6 +559,7 @@ class CurlTarget final : public Target {
   Endpoint m_ep;
   bool m_sftp = false;
   bool m_ready = false;  // FTP: login folder known, temporary folder made
+  bool m_binary = false;  // FTP: the last transfer was in binary mode (TYPE I)
   std::string m_abs_base;
   std::string m_host_key;
   std::set<std::string> m_dirs;

@@ -297,12 +297,19 @@ class Engine {
       report.error = temps.error();
       return finish(report, start);
     }
-    // A partial upload of a pending file is kept to be resumed (FTP, SFTP).
+    // A partial upload of a pending file is kept to be resumed (FTP, SFTP);
+    // only the temporary names listed are looked at again (no stat per file).
     if (m_targets.front()->properties().resumable) {
+      std::set<std::string> listed;
+      for (const auto& name : *temps) {
+        listed.insert(std::string(k_temp_prefix) + name);
+      }
       for (const auto& e : pending) {
         std::vector<Item> meta;
         for (const auto& it : items_of(e, root, meta)) {
-          m_resumable.insert(temp_key(it.key));
+          if (listed.count(temp_key(it.key)) != 0) {
+            m_resumable.insert(temp_key(it.key));
+          }
         }
       }
     }
