@@ -87,7 +87,11 @@ void Slist::add(const std::string& s)
 std::size_t upload_read(char* buffer, std::size_t size, std::size_t count, void* user)
 {
   auto* src = static_cast<UploadSource*>(user);
-  std::size_t n = std::fread(buffer, 1, size * count, src->file);
+  std::size_t want = size * count;
+  if (src->limiter != nullptr && want > 0) {
+    want = src->limiter->acquire(want);
+  }
+  std::size_t n = std::fread(buffer, 1, want, src->file);
   if (n == 0 && std::ferror(src->file) != 0) {
     src->read_error = true;
     return CURL_READFUNC_ABORT;

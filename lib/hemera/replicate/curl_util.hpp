@@ -13,6 +13,7 @@
 
 #include <hemera/checksum.hpp>
 #include <hemera/error.hpp>
+#include <hemera/replicate/rate.hpp>
 
 namespace hemera::replicate::detail {
 
@@ -69,6 +70,7 @@ struct UploadSource {
   checksum::Sha256 hasher;
   std::uint64_t sent = 0;
   bool read_error = false;
+  RateLimiter* limiter = nullptr;  // the run's shared bandwidth limit, if any
 };
 
 // CURLOPT_READFUNCTION for UploadSource.

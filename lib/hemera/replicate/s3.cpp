@@ -92,6 +92,7 @@ class S3Target final : public Target {
     }
     detail::UploadSource src;
     src.file = f.get();
+    src.limiter = m_config.limiter.get();
     Slist h;
     h.add("x-amz-content-sha256: " + expected.hex());
     h.add("x-amz-sdk-checksum-algorithm: SHA256");
@@ -529,12 +530,16 @@ class S3Target final : public Target {
     struct Memory {
       const char* data;
       std::size_t left;
-    } mem{data, size};
+      RateLimiter* limiter;
+    } mem{data, size, m_config.limiter.get()};
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION,
                      +[](char* buf, std::size_t sz, std::size_t n, void* user) -> std::size_t {
                        auto* m = static_cast<Memory*>(user);
                        std::size_t take = std::min(m->left, sz * n);
+                       if (m->limiter != nullptr && take > 0) {
+                         take = m->limiter->acquire(take);
+                       }
                        std::memcpy(buf, m->data, take);
                        m->data += take;
                        m->left -= take;

@@ -16,6 +16,7 @@
 
 #include <hemera/checksum.hpp>
 #include <hemera/error.hpp>
+#include <hemera/replicate/rate.hpp>
 
 namespace hemera::replicate {
 
@@ -55,6 +56,7 @@ struct TargetConfig {
   bool trust_transport = false;  // skip the read-back hash after upload (FTP/SFTP)
   bool allow_plaintext = false;  // allow ftp:// or http:// to a non-loopback host
   std::uint64_t bwlimit = 0;     // bytes per second per connection, 0 = none
+  std::shared_ptr<RateLimiter> limiter;  // one limit shared by every connection of a run, or null
   std::chrono::seconds timeout{60};  // connect and stall timeout of one operation
   // S3: files of at least this many bytes go up as a multipart upload
   // (targets.*.multipart_threshold), in parts of this size (at least 5 MiB;
