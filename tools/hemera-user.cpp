@@ -2,14 +2,18 @@
 // hemera-user: people (ORCID iDs) and accounts, their roles, Unix bindings,
 // and the audit log.
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
 
 #include <hemera/archive/root.hpp>
 #include <hemera/auth/auth.hpp>
+#include <hemera/auth/person.hpp>
 #include <hemera/auth/users.hpp>
 #include <hemera/cli/tool.hpp>
+#include <hemera/log.hpp>
 
 using namespace hemera;
 
@@ -40,6 +44,61 @@ std::string roles_text(const auth::User& u)
   return out.empty() ? "(no role)" : out;
 }
 
+nlohmann::json person_json(const std::optional<orcid::Person>& p)
+{
+  if (!p) {
+    return nullptr;
+  }
+  auto text = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  return {{"name", text(p->display_name())}, {"given_names", text(p->given_names)},
+          {"family_name", text(p->family_name)}, {"credit_name", text(p->credit_name)}, {"emails", p->emails}};
+}
+
+// Names and public e-mail addresses from ORCID's public API, fetched once per
+// iD for this run and kept in memory only. A failure is a warning: the name
+// stays unknown. After the API could not be reached, it is not asked again.
+class People {
+ public:
+  explicit People(orcid::PublicApi api) : m_api(std::move(api)) {}
+
+  // Return what ORCID says publicly about `id`, or nullopt (unknown).
+  std::optional<orcid::Person> get(const std::string& id)
+  {
+    if (id.empty() || m_unreachable) {
+      return std::nullopt;
+    }
+    if (auto it = m_seen.find(id); it != m_seen.end()) {
+      return it->second;
+    }
+    auto r = orcid::fetch_person(m_api, id);
+    std::optional<orcid::Person> p;
+    if (!r) {
+      log::warn("name of {} unknown: {}", id, r.error().message);
+      m_unreachable = r.error().rule == "orcid.unreachable";
+    } else if (!*r) {
+      log::warn("name of {} unknown: ORCID does not know this iD", id);
+    } else {
+      p = std::move(*r);
+    }
+    m_seen.emplace(id, p);
+    return p;
+  }
+
+ private:
+  orcid::PublicApi m_api;
+  std::map<std::string, std::optional<orcid::Person>> m_seen;
+  bool m_unreachable = false;
+};
+
+std::string person_text(const std::optional<orcid::Person>& p)
+{
+  if (!p || (p->display_name().empty() && p->emails.empty())) {
+    return "(name unknown)";
+  }
+  std::string name = p->display_name().empty() ? "(name private)" : p->display_name();
+  return p->emails.empty() ? name : fmt::format("{} <{}>", name, p->emails.front());
+}
+
 Result<std::string> check_time(const std::string& t, const char* option)
 {
   static const std::regex k_time(R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z?)?)");
@@ -63,9 +122,13 @@ int main(int argc, char** argv)
   std::string dataset;
   std::string unix_user;
   bool remove_binding = false;
+  bool names = false;
+  const char* names_help = "Add names and public e-mail addresses from ORCID's public API (never stored)";
   auto* cmd_list = app.add_subcommand("list", "List every person or account with roles and bindings");
+  cmd_list->add_flag("--names", names, names_help);
   auto* cmd_show = app.add_subcommand("show", "Show one person or account");
   cmd_show->add_option("USER", who, "ORCID iD or Unix login")->required();
+  cmd_show->add_flag("--names", names, names_help);
   auto* cmd_add = app.add_subcommand("add", "Register a person by ORCID iD (administrators only)");
   cmd_add->add_option("ORCID", who, "ORCID iD (https://orcid.org/… accepted)")->required();
   auto* cmd_remove = app.add_subcommand("remove", "Forget a person: roles, bindings, sessions (administrators only)");
@@ -98,6 +161,7 @@ int main(int argc, char** argv)
   auto* cmd_actions = app.add_subcommand("actions", "Print which roles may run each privileged command of each tool");
 
   tool.example("hemera-user grant 0000-0002-1825-0097 curator", "Make the person with this ORCID iD a curator.");
+  tool.example("hemera-user list --names", "Everyone, with names and e-mail addresses as ORCID shows them publicly.");
   tool.example("hemera-user bind jdoe https://orcid.org/0000-0002-1825-0097",
                "Runs of 'sudo hemera-…' by the Unix user jdoe act as this ORCID iD.");
   tool.example("hemera-user audit --outcome denied --since 2026-11-01", "Denied actions since 1 November.");
@@ -143,10 +207,19 @@ int main(int argc, char** argv)
       } else {
         list = HEMERA_TRY(auth::users(archive));
       }
+      std::optional<People> people;
+      if (names) {
+        people.emplace(HEMERA_TRY(orcid::public_api(ctx.config)));
+      }
       nlohmann::json users = nlohmann::json::array();
       nlohmann::json grants = nlohmann::json::array();
       for (const auto& u : list) {
         users.push_back(user_json(u));
+        std::optional<orcid::Person> person;
+        if (people) {
+          person = people->get(u.orcid);
+          users.back()["person"] = person_json(person);
+        }
         for (const auto& g : u.grants) {
           grants.push_back(grant_json(g));
         }
@@ -161,7 +234,13 @@ int main(int argc, char** argv)
           if (u.open_sessions > 0) {
             extra += fmt::format(" [{} open session(s)]", u.open_sessions);
           }
-          std::printf("%-20s %s%s\n", u.name.c_str(), roles_text(u).c_str(), extra.c_str());
+          if (people) {
+            std::printf("%-20s %-40s %s%s\n", u.name.c_str(), u.orcid.empty() ? "-" : person_text(person).c_str(),
+                        roles_text(u).c_str(),
+                        extra.c_str());
+          } else {
+            std::printf("%-20s %s%s\n", u.name.c_str(), roles_text(u).c_str(), extra.c_str());
+          }
         }
       }
       if (ctx.json) {

@@ -119,6 +119,7 @@ constexpr Key k_config_key_table[] = {
   {"orcid.redirect_uri", Type::url, false},
   {"orcid.ca_file", Type::path, false},
   {"orcid.session_lifetime", Type::duration, false},
+  {"orcid.public_api", Type::url, false},
   {"catalogue", Type::map, false},
   {"catalogue.project", Type::string, false},
   {"catalogue.defaults", Type::any, false},
