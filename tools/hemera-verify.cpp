@@ -118,12 +118,20 @@ int main(int argc, char** argv)
   std::string target;
   app.add_option("--target", target,
                  "Verify the copy at this replication target instead of the local archive");
+  unsigned reread_share = 10;
+  app.add_option("--reread-share", reread_share,
+                 "With --target on S3: percent of the objects read back in full each run, "
+                 "oldest re-read first (default 10; the others by their stored checksums)")
+    ->check(CLI::Range(0U, 100U));
 
   tool.example("hemera-verify -q --budget 2h",
                "Nightly cron run: verify for two hours, oldest-verified files first; silent when "
                "all is well.");
   tool.example("hemera-verify --dataset 0f8fad5b-d9cb-469f-a165-70867728950e --json",
                "Verify one dataset completely and print the report as JSON.");
+  tool.example("hemera-verify --target objects --budget 1h --reread-share 5",
+               "Check an S3 copy by its stored checksums and read 5% of the objects back in "
+               "full, oldest re-read first.");
   tool.example("sudo hemera-verify --ack", "Acknowledge the open problems after a human looked at them.");
 
   return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
@@ -135,6 +143,7 @@ int main(int argc, char** argv)
     opts.datasets = datasets;
     opts.collection = collection;
     opts.jobs = jobs;
+    opts.reread_share = reread_share;
     if (max_files_opt->count() > 0) {
       opts.max_files = max_files;
     }

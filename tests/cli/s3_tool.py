@@ -8,12 +8,16 @@ usage: s3_tool.py ENDPOINT BUCKET CMD ARGS...
   sums PREFIX             print "sha256  key-below-prefix" of every object but temporaries, sorted
   temps PREFIX            print the number of objects under PREFIX/.hemera-tmp/
   put KEY FILE            write an object (no checksum headers), as a foreign client would
+  put-forged KEY FILE SHA256
+                          write an object declaring the given SHA-256 (hex) as its stored
+                          checksum and x-amz-meta-sha256, whatever its content (a forgery)
   exists KEY              exit 0 if the object exists, else 1
   rm KEY                  delete an object
   uploads PREFIX          print "<key below PREFIX> <parts>" for each unfinished multipart upload
   start-upload KEY SIZE   leave an unfinished multipart upload of KEY with one part of SIZE bytes
 Keys for the commands other than setup come from $S3_KEYS (the OUTDIR of setup).
 """
+import base64
 import hashlib
 import json
 import os
@@ -76,6 +80,17 @@ def main():
     if cmd == "put":
         with open(args[1], "rb") as f:
             s3.put_object(Bucket=bucket, Key=args[0], Body=f.read())
+        return 0
+    if cmd == "put-forged":
+        digest = bytes.fromhex(args[2])
+        with open(args[1], "rb") as f:
+            s3.put_object(Bucket=bucket, Key=args[0], Body=f.read(), ChecksumAlgorithm="SHA256",
+                          ChecksumSHA256=base64.b64encode(digest).decode(),
+                          Metadata={"sha256": args[2]})
+        head = s3.head_object(Bucket=bucket, Key=args[0], ChecksumMode="ENABLED")
+        if head.get("ChecksumSHA256") != base64.b64encode(digest).decode():
+            print("the server did not keep the forged checksum", file=sys.stderr)
+            return 1
         return 0
     if cmd == "exists":
         try:

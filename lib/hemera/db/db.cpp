@@ -249,6 +249,12 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_orcid ON sessions(orcid);
 )sql",
+  // 9: remote verification (hemera-verify --target): when each remote copy was
+  // last read back in full (S3 objects are otherwise checked by their stored
+  // checksums), so budgeted re-reads go oldest first.
+  R"sql(
+ALTER TABLE fixity ADD COLUMN reread_at INTEGER;
+)sql",
 };
 
 }  // namespace

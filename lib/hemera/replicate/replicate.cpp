@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <atomic>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -699,28 +700,36 @@ Result<std::vector<Known>> known_files(archive::Archive& archive, const std::str
   return out;
 }
 
-// Check the remote copy of `it`: "" when good, else the problem's name.
-Result<std::string> check_remote(Target& t, const Item& it, std::uint64_t& bytes_read)
+// How a remote copy was checked.
+struct Checked {
+  std::string problem;  // "" when good, else "missing", "wrong-size", "wrong-hash"
+  bool read = false;    // read back in full rather than judged by a stored checksum
+};
+
+// Check the remote copy of `it`: by the checksum the server stored (S3)
+// unless `by_content`, else (or when it has none) by streaming it into the
+// hasher; `bytes_read` grows by what was read back.
+Result<Checked> check_remote(Target& t, const Item& it, std::uint64_t& bytes_read, bool by_content)
 {
   auto st = HEMERA_TRY(t.stat(it.key));
   if (!st) {
-    return std::string("missing");
+    return Checked{"missing", false};
   }
   if (it.size && st->size != *it.size) {
-    return std::string("wrong-size");
+    return Checked{"wrong-size", false};
   }
-  if (t.properties().stored_hash) {
+  if (t.properties().stored_hash && !by_content) {
     auto h = HEMERA_TRY(t.remote_hash(it.key));
     if (h) {
-      return *h == it.sha ? std::string() : std::string("wrong-hash");
+      return Checked{*h == it.sha ? std::string() : std::string("wrong-hash"), false};
     }
   }
   auto back = HEMERA_TRY(t.read_hash(it.key));
   bytes_read += back.size;
   if (it.size && back.size != *it.size) {
-    return std::string("wrong-size");
+    return Checked{"wrong-size", true};
   }
-  return back.digest == it.sha ? std::string() : std::string("wrong-hash");
+  return Checked{back.digest == it.sha ? std::string() : std::string("wrong-hash"), true};
 }
 
 }  // namespace
@@ -761,31 +770,45 @@ Result<verify::Report> verify_target(archive::Archive& archive, const config::Co
   report.datasets = datasets_in.size();
   report.versions = versions_in.size();
   report.files = scope.size();
-  std::map<std::string, std::int64_t> verified;
+  // What earlier runs found: last good check, last status, last full re-read.
+  struct Seen {
+    std::int64_t verified = 0;
+    std::string status;
+    std::int64_t reread = 0;
+  };
+  std::map<std::string, Seen> seen;
   for (const auto& row : HEMERA_TRY(archive.db().query(
-         "SELECT path, COALESCE(verified_at, 0) FROM fixity WHERE site = ?", {site}))) {
-    verified[row[0].text] = row[1].integer;
+         "SELECT path, COALESCE(verified_at, 0), COALESCE(status, ''), COALESCE(reread_at, 0) "
+         "FROM fixity WHERE site = ?",
+         {site}))) {
+    seen[row[0].text] = Seen{row[1].integer, row[2].text, row[3].integer};
   }
-  auto when = [&](const std::string& key) {
-    auto it = verified.find(key);
-    return it == verified.end() ? std::int64_t{0} : it->second;
+  auto seen_of = [&](const std::string& key) {
+    auto it = seen.find(key);
+    return it == seen.end() ? Seen{} : it->second;
+  };
+  // Files an earlier run found damaged first, then oldest-verified first.
+  auto order_of = [&](const std::string& key) {
+    auto s = seen_of(key);
+    bool damaged = !s.status.empty() && s.status != "ok";
+    return std::pair<int, std::int64_t>(damaged ? 0 : 1, s.verified);
   };
   std::stable_sort(scope.begin(), scope.end(),
-                   [&](const Known& a, const Known& b) { return when(a.item.key) < when(b.item.key); });
-  std::size_t started = 0;
-  for (const auto& k : scope) {
-    if ((options.budget && Clock::now() - start >= *options.budget) ||
-        (options.max_files && started >= *options.max_files)) {
-      report.budget_spent = true;
-      break;
-    }
-    ++started;
+                   [&](const Known& a, const Known& b) { return order_of(a.item.key) < order_of(b.item.key); });
+
+  const bool stored = target->properties().stored_hash;
+  const unsigned share = std::min(100U, options.reread_share);
+  std::map<std::string, bool> outcome;           // key -> intact, for the files checked in this run
+  std::map<std::string, std::int64_t> read_now;  // key -> when it was read back in full in this run
+  // Check one file; record the outcome in the report and the fixity table.
+  // A re-read that contradicts a good check of the same run replaces it.
+  auto examine = [&](const Known& k, bool by_content) -> Result<void> {
     std::uint64_t bytes = 0;
-    auto r = check_remote(*target, k.item, bytes);
-    ++report.files_checked;
+    auto r = check_remote(*target, k.item, bytes, by_content);
     report.bytes_checked += bytes;
     std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     std::string status;
+    bool read = false;
     verify::Problem p;
     p.finding.file = k.item.key;
     p.finding.format = "archive";
@@ -807,30 +830,113 @@ Result<verify::Report> verify_target(archive::Archive& archive, const config::Co
         p.finding.message = "the remote copy on " + name + " could not be read: " + r.error().to_string();
       }
     } else {
-      status = *r;
+      status = r->problem;
+      read = r->read;
+    }
+    if (read) {
+      report.reread->objects += 1;
+      report.reread->bytes += bytes;
+      read_now[k.item.key] = now;
     }
     if (status == "missing") {
       p.finding.rule = "fixity.missing";
       p.finding.message = "the remote copy on " + name + " is missing";
     } else if (status == "wrong-size" || status == "wrong-hash") {
       p.finding.rule = "fixity.mismatch";
-      p.finding.message = fmt::format("the remote copy on {} does not match the manifest ({})", name,
-                                      status == "wrong-size" ? "wrong size" : "wrong SHA-256");
+      p.finding.message = fmt::format("the remote copy on {} does not match the manifest ({}{})", name,
+                                      status == "wrong-size" ? "wrong size" : "wrong SHA-256",
+                                      read && stored ? ", found by reading it back" : "");
     }
-    if (status.empty()) {
-      ++report.files_ok;
-    } else {
+    outcome[k.item.key] = status.empty();
+    if (!status.empty()) {
       report.problems.push_back(p);
     }
+    // The last good time stays that of an earlier run when this one found
+    // the file damaged (even after a good check by stored checksum in pass 1).
+    std::int64_t last_good = seen_of(k.item.key).verified;
     HEMERA_TRY(archive.db().exec(
-      "INSERT INTO fixity (site, path, dataset, version, size, added_at, verified_at, checked_at, status, detail) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(site, path) DO UPDATE SET "
-      "verified_at = COALESCE(excluded.verified_at, fixity.verified_at), checked_at = excluded.checked_at, "
-      "status = excluded.status, detail = excluded.detail",
+      "INSERT INTO fixity (site, path, dataset, version, size, added_at, verified_at, checked_at, status, "
+      "detail, reread_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(site, path) DO UPDATE SET "
+      "verified_at = excluded.verified_at, checked_at = excluded.checked_at, status = excluded.status, "
+      "detail = excluded.detail, reread_at = COALESCE(excluded.reread_at, fixity.reread_at)",
       {site, k.item.key, k.dataset, k.version, static_cast<std::int64_t>(k.item.size.value_or(0)), now,
-       status.empty() ? db::Value(now) : db::Value(nullptr), now, status.empty() ? "ok" : status, ""}));
+       status.empty() ? db::Value(now) : (last_good > 0 ? db::Value(last_good) : db::Value(nullptr)), now,
+       status.empty() ? "ok" : status, "", read ? db::Value(now) : db::Value(nullptr)}));
+    return {};
+  };
+
+  report.reread = verify::Reread{};
+  report.reread->share = stored ? share : 100;
+  // Pass 1, oldest-verified first: every file by its stored checksum (read
+  // back where the target keeps none, or where an earlier run found it
+  // damaged). With re-reads due, it gets at most half of the budget.
+  auto pass1_budget = options.budget;
+  if (stored && share > 0 && options.budget) {
+    pass1_budget = *options.budget / 2;
+  }
+  std::size_t started = 0;
+  for (const auto& k : scope) {
+    if ((pass1_budget && Clock::now() - start >= *pass1_budget) ||
+        (options.max_files && started >= *options.max_files)) {
+      report.budget_spent = true;
+      break;
+    }
+    ++started;
+    auto last = seen_of(k.item.key).status;
+    HEMERA_TRY(examine(k, !last.empty() && last != "ok"));
   }
   report.files_remaining = scope.size() - started;
+
+  // Pass 2 (S3): read back in full a share of the files (besides those pass 1
+  // read), oldest re-read first, so that successive runs cover the whole
+  // bucket even when a stored checksum was forged along with the content.
+  if (stored && share > 0 && !scope.empty()) {
+    std::size_t quota = (scope.size() * share + 99) / 100;
+    std::vector<const Known*> due;
+    for (const auto& k : scope) {
+      auto o = outcome.find(k.item.key);
+      if ((o != outcome.end() && !o->second) || read_now.count(k.item.key) != 0) {
+        continue;
+      }
+      due.push_back(&k);
+    }
+    std::stable_sort(due.begin(), due.end(), [&](const Known* a, const Known* b) {
+      return seen_of(a->item.key).reread < seen_of(b->item.key).reread;
+    });
+    std::size_t reread = 0;
+    for (const Known* k : due) {
+      if (reread >= quota) {
+        break;
+      }
+      ++reread;
+      if (options.budget && Clock::now() - start >= *options.budget) {
+        report.budget_spent = true;
+        break;
+      }
+      bool was_ok = outcome.count(k->item.key) != 0;
+      HEMERA_TRY(examine(*k, true));
+      if (was_ok && !outcome[k->item.key]) {
+        log::warn("{}: the stored checksum on {} matches the manifest but the content does not",
+                  k->item.key, name);
+      }
+    }
+  }
+  report.files_checked = outcome.size();
+  report.files_ok = static_cast<std::size_t>(
+    std::count_if(outcome.begin(), outcome.end(), [](const auto& o) { return o.second; }));
+  // Coverage: the files in scope read back in full within the period.
+  std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+  for (const auto& k : scope) {
+    auto n = read_now.find(k.item.key);
+    std::int64_t t = n != read_now.end() ? n->second : seen_of(k.item.key).reread;
+    oldest = std::min(oldest, t);
+    if (t > 0 && t >= report.started_at - report.period) {
+      ++report.reread->covered;
+    }
+  }
+  report.reread->oldest = scope.empty() ? 0 : oldest;
+  report.reread->coverage =
+    scope.empty() ? 1.0 : static_cast<double>(report.reread->covered) / static_cast<double>(scope.size());
 
   // Extra files: anything at the remote site that no journaled file
   // explains (a whole-archive check only; temporaries are not listed).
@@ -892,8 +998,10 @@ Result<RepairReport> repair(archive::Archive& archive, const config::Config& con
   const bool to_remote = from == "local";
   const std::string name = to_remote ? other : from;
   auto cfg = HEMERA_TRY(target_config(config, name));
+  // Not --full: a copy this function found damaged by reading it back is
+  // replaced without a second look at its (possibly forged) stored checksum.
   Options opts;
-  opts.full = true;
+  opts.full = false;
   opts.deadline = std::chrono::minutes(10);
   Engine engine(archive, cfg, opts);
   auto* target = HEMERA_TRY(engine.first_target());
@@ -911,8 +1019,8 @@ Result<RepairReport> repair(archive::Archive& archive, const config::Config& con
     seen.insert(k.item.key);
     if (to_remote) {
       std::uint64_t bytes = 0;
-      auto bad = check_remote(*target, k.item, bytes);
-      if (bad && bad->empty()) {
+      auto bad = check_remote(*target, k.item, bytes, true);
+      if (bad && bad->problem.empty()) {
         continue;
       }
       if (!bad && bad.error().code != Errc::no_input) {
@@ -926,9 +1034,9 @@ Result<RepairReport> repair(archive::Archive& archive, const config::Config& con
         report.problems.push_back(o.problem);
         continue;
       }
-      auto again = HEMERA_TRY(check_remote(*target, k.item, bytes));
-      if (!again.empty()) {
-        report.problems.push_back({k.item.key, again, "still damaged after repair"});
+      auto again = HEMERA_TRY(check_remote(*target, k.item, bytes, true));
+      if (!again.problem.empty()) {
+        report.problems.push_back({k.item.key, again.problem, "still damaged after repair"});
         continue;
       }
       report.repaired.push_back(k.item.key);

@@ -1224,7 +1224,7 @@ nlohmann::json to_json(const Report& report)
                {"age_seconds", report.started_at - report.stalest->since},
                {"never_verified", report.stalest->never_verified}};
   }
-  return {{"site", report.site},
+  nlohmann::json out = {{"site", report.site},
           {"started_at", report.started_at},
           {"seconds", report.seconds},
           {"datasets", report.datasets},
@@ -1244,6 +1244,12 @@ nlohmann::json to_json(const Report& report)
           {"failures", report.failures()},
           {"problems", problems},
           {"exit_code", report.exit_code()}};
+  if (report.reread) {
+    const auto& r = *report.reread;
+    out["reread"] = {{"objects", r.objects},   {"bytes", r.bytes},       {"share_percent", r.share},
+                     {"covered", r.covered},   {"coverage", r.coverage}, {"oldest", r.oldest}};
+  }
+  return out;
 }
 
 std::string to_text(const Problem& p)
@@ -1269,6 +1275,13 @@ std::string summary_text(const Report& report, bool list_problems)
     out += fmt::format("; {} files left for later runs (budget spent)", report.files_remaining);
   }
   out += ".\n";
+  if (report.reread) {
+    out += fmt::format("Read back in full: {} files ({:.1f} MiB); {:.0f}% of the files read back "
+                       "within the period.\n",
+                       report.reread->objects,
+                       static_cast<double>(report.reread->bytes) / (1024.0 * 1024.0),
+                       report.reread->coverage * 100.0);
+  }
   if (report.stalest) {
     out += fmt::format("Stalest file: {} ({} {:.1f} days ago; period {} days).\n",
                        report.stalest->file,

@@ -47,6 +47,7 @@ struct Options {
   // revision looks unjournaled (a commit may have completed during the run).
   std::function<Result<RecordHashes>()> refresh_journal;
   std::string site = "local";                 // the name the times are kept under
+  unsigned reread_share = 10;                 // --target on S3: percent read back in full per run
   std::int64_t now = 0;                       // Unix time of the run; 0: the clock
   // Called from worker threads after each file with the bytes hashed so far.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
@@ -76,6 +77,18 @@ struct Stalest {
   bool never_verified = false;
 };
 
+// The full re-reads of a remote verification (hemera-verify --target): S3
+// objects are checked by their stored checksums, and a share of them read
+// back in full each run, oldest re-read first.
+struct Reread {
+  std::size_t objects = 0;       // read back in full in this run
+  std::uint64_t bytes = 0;       // bytes read back in this run
+  unsigned share = 0;            // percent of the files in scope due each run
+  std::size_t covered = 0;       // files in scope read back within the period
+  double coverage = 0;           // covered / files in scope (1 when there are none)
+  std::int64_t oldest = 0;       // Unix time of the oldest re-read in scope, 0: some never
+};
+
 // The outcome of one run.
 struct Report {
   std::string site;
@@ -95,6 +108,7 @@ struct Report {
   bool stale = false;               // the stalest file is older than the period
   std::int64_t period = 0;          // seconds
   std::vector<Problem> problems;
+  std::optional<Reread> reread;     // remote verification only
 
   // Return the number of problems that are not "stale" warnings.
   [[nodiscard]] std::size_t failures() const;
