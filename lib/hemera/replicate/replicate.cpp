@@ -334,23 +334,37 @@ class Engine {
     }
     std::atomic<std::uint64_t> sent{0};
 
-    for (const auto& e : pending) {
+    // Rounds: round r places the payload of event r together with the
+    // manifest and record of event r-1 (whose payload is complete), so the
+    // connections stay busy across events; event r-1 is acknowledged once its
+    // manifest and record are in place.
+    std::vector<Item> prev_meta;
+    bool prev_due = false;
+    std::uint64_t prev_seq = 0;
+    for (std::size_t r = 0; r <= pending.size(); ++r) {
       std::vector<Item> meta;
-      auto payload = items_of(e, root, meta);
-      std::vector<Outcome> outcomes(payload.size());
+      std::vector<Item> units;
+      if (r < pending.size()) {
+        units = items_of(pending[r], root, meta);
+      }
+      const std::size_t n_payload = units.size();
+      if (prev_due) {
+        units.insert(units.end(), prev_meta.begin(), prev_meta.end());
+      }
+      std::vector<Outcome> outcomes(units.size());
       std::atomic<bool> stop{false};
       std::mutex db_mutex;
       std::vector<Item> placed;
       auto work = [&](std::size_t i, Target& t) {
-        auto d = done.find(payload[i].key);
-        if (d != done.end() && d->second == payload[i].sha.hex()) {
+        auto d = done.find(units[i].key);
+        if (d != done.end() && d->second == units[i].sha.hex()) {
           outcomes[i].kind = Outcome::Kind::skipped;
           return;
         }
-        outcomes[i] = place(t, payload[i]);
+        outcomes[i] = place(t, units[i]);
         if (outcomes[i].kind == Outcome::Kind::uploaded || outcomes[i].kind == Outcome::Kind::checked) {
           std::lock_guard<std::mutex> g(db_mutex);
-          placed.push_back(payload[i]);
+          placed.push_back(units[i]);
           if (placed.size() >= 32 && mark_done(placed)) {
             placed.clear();
           }
@@ -363,12 +377,29 @@ class Engine {
           m_options.progress(sent.load(), total);
         }
       };
-      run_parallel(payload.size(), work, stop);
+      // A key both in this payload and in the previous event's manifest or
+      // record (never for well-formed events) is not sent by two connections
+      // at once: the previous event's items go first, alone.
+      std::set<std::string> payload_keys;
+      for (std::size_t i = 0; i < n_payload; ++i) {
+        payload_keys.insert(units[i].key);
+      }
+      bool apart = std::any_of(units.begin() + static_cast<std::ptrdiff_t>(n_payload), units.end(),
+                               [&](const Item& it) { return payload_keys.count(it.key) != 0; });
+      if (apart) {
+        run_parallel(n_payload, units.size(), work, stop);
+        if (!stop.load()) {
+          run_parallel(0, n_payload, work, stop);
+        }
+      } else {
+        run_parallel(0, units.size(), work, stop);
+      }
       // Records in batches of 32 files, one transaction each: a kill loses at
       // most one batch of records, and those files are sent again (idempotent).
       HEMERA_TRY(mark_done(placed));
       bool ok = true;
-      auto tally = [&](const Outcome& o) {
+      bool meta_ok = true;
+      auto tally = [&](const Outcome& o, bool& good) {
         switch (o.kind) {
           case Outcome::Kind::uploaded:
             ++report.files_uploaded;
@@ -382,47 +413,32 @@ class Engine {
             break;
           case Outcome::Kind::problem:
             report.problems.push_back(o.problem);
-            ok = false;
+            good = false;
             break;
           case Outcome::Kind::error:
             if (!report.error) {
               report.error = o.error;
             }
-            ok = false;
+            good = false;
             break;
         }
       };
-      for (const auto& o : outcomes) {
-        tally(o);
+      for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        tally(outcomes[i], i < n_payload ? ok : meta_ok);
       }
       if (report.error) {
         return finish(report, start);
       }
-      if (!ok) {
-        continue;  // not acknowledged: the next run tries again
+      // Not acknowledged after a problem: the next run tries again.
+      if (prev_due && meta_ok) {
+        HEMERA_TRY(db.exec("INSERT OR REPLACE INTO replication_acks (target, seq, time) VALUES (?, ?, ?)",
+                           {m_config.name, static_cast<std::int64_t>(prev_seq), archive::now_iso8601()}));
+        ++report.events_replicated;
       }
       // The manifest and the record go after the payload they describe.
-      for (const auto& it : meta) {
-        auto d = done.find(it.key);
-        if (!m_options.full && d != done.end() && d->second == it.sha.hex()) {
-          ++report.files_skipped;
-          continue;
-        }
-        auto o = place(*m_targets.front(), it);
-        if (o.kind == Outcome::Kind::uploaded || o.kind == Outcome::Kind::checked) {
-          HEMERA_TRY(mark_done({it}));
-        }
-        tally(o);
-        if (report.error) {
-          return finish(report, start);
-        }
-      }
-      if (!ok) {
-        continue;
-      }
-      HEMERA_TRY(db.exec("INSERT OR REPLACE INTO replication_acks (target, seq, time) VALUES (?, ?, ?)",
-                         {m_config.name, static_cast<std::int64_t>(e.seq), archive::now_iso8601()}));
-      ++report.events_replicated;
+      prev_due = r < pending.size() && ok;
+      prev_meta = std::move(meta);
+      prev_seq = r < pending.size() ? pending[r].seq : 0;
     }
     return finish(report, start);
   }
@@ -453,8 +469,9 @@ class Engine {
     return report;
   }
 
+  // Run `work` on items [first, last), one connection each at a time.
   template <typename F>
-  void run_parallel(std::size_t count, F& work, std::atomic<bool>& stop)
+  void run_parallel(std::size_t first, std::size_t last, F& work, std::atomic<bool>& stop)
   {
     std::mutex m;
     std::vector<Target*> free_targets;
@@ -462,8 +479,9 @@ class Engine {
       free_targets.push_back(t.get());
     }
     checksum::parallel_for(
-      count, static_cast<unsigned>(m_targets.size()),
-      [&](std::size_t i) {
+      last - first, static_cast<unsigned>(m_targets.size()),
+      [&](std::size_t k) {
+        const std::size_t i = first + k;
         Target* t = nullptr;
         {
           std::lock_guard<std::mutex> g(m);
