@@ -284,8 +284,12 @@ class Engine {
     unsigned jobs = std::max(1U, m_options.jobs);
     RetryPolicy policy;
     policy.deadline = Clock::now() + m_options.deadline;
+    // --bwlimit: one token bucket for all the connections, so the total
+    // holds whatever the number of transfers running at a time.
     TargetConfig per = m_config;
-    per.bwlimit = m_options.bwlimit == 0 ? 0 : std::max<std::uint64_t>(1, m_options.bwlimit / jobs);
+    if (m_options.bwlimit > 0) {
+      per.limiter = std::make_shared<RateLimiter>(m_options.bwlimit);
+    }
     for (unsigned i = 0; i < jobs; ++i) {
       auto t = HEMERA_TRY(make_target(per));
       m_targets.push_back(with_retry(std::move(t), policy));
