@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -34,6 +35,13 @@ constexpr std::size_t k_commit_files = 2048;    // and whenever this many are wa
 constexpr const char* k_record_file = "metadata.json";
 constexpr const char* k_record_dir = "metadata";
 
+// The result of hashing one file.
+struct Outcome {
+  bool reached = false;  // hashed (or tried) in this run
+  bool ok = false;
+  Result<checksum::FileHash> hash;
+};
+
 // One payload file listed by a manifest.
 struct Entry {
   std::string file;  // relative to the root
@@ -52,6 +60,8 @@ struct Entry {
   std::string status;
   std::string detail;
   std::int64_t checked_at = 0;
+  // From this run's hashing (written by the worker that hashed the file):
+  Outcome outcome;
 };
 
 // One dataset directory found in the tree.
@@ -594,22 +604,19 @@ Result<void> transaction(db::Database& db, const std::function<Result<void>()>& 
   return db.exec_script("COMMIT");
 }
 
-// The result of hashing one file.
-struct Outcome {
-  bool ok = false;
-  Result<checksum::FileHash> hash = fail(Errc::internal, "not hashed");
-};
-
 // Writes per-file outcomes to hemera.db without making the hashing workers
-// wait: workers hand over indexes; a thread of its own commits what is done
+// wait: workers hand over entries; a thread of its own commits what is done
 // every k_commit_seconds (so a killed run keeps its progress) and whenever
 // k_commit_files are waiting (so the writes overlap the hashing), and
-// finish() writes the rest.
+// finish() writes the rest. When the inventory is still being made as files
+// are hashed, `load` runs first on that thread (reading hemera.db meanwhile)
+// and `merge` once ready() says the inventory is complete, before any write.
 class Recorder {
  public:
-  Recorder(db::Database& db, std::string site, const std::vector<Entry>& entries,
-           const std::vector<Outcome>& outcomes, std::int64_t now)
-    : m_db(db), m_site(std::move(site)), m_entries(entries), m_outcomes(outcomes), m_now(now)
+  Recorder(db::Database& db, std::string site, std::int64_t now,
+           std::function<Result<void>()> load = {}, std::function<Result<void>()> merge = {})
+    : m_db(db), m_site(std::move(site)), m_now(now), m_load(std::move(load)),
+      m_merge(std::move(merge)), m_merged(!m_merge), m_ready(!m_merge)
   {
     m_thread = std::thread([this] { committer(); });
   }
@@ -617,13 +624,13 @@ class Recorder {
   Recorder& operator=(const Recorder&) = delete;
   ~Recorder() { stop(); }
 
-  // Hand over the outcome of entry `index` (already stored in the outcomes).
-  void done(std::size_t index)
+  // Hand over entry `e`, whose outcome is set.
+  void done(const Entry* e)
   {
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(m_mutex);
-      m_pending.push_back(index);
+      m_pending.push_back(e);
       wake = m_pending.size() == k_commit_files;
     }
     if (wake) {
@@ -631,17 +638,32 @@ class Recorder {
     }
   }
 
-  // Return whether a commit failed (workers stop starting files then).
+  // Say that the inventory is complete: `merge` may run.
+  void ready()
+  {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_ready = true;
+    }
+    m_wake.notify_one();
+  }
+
+  // Return whether loading or a commit failed (workers stop starting files then).
   [[nodiscard]] bool failed() const { return m_failed.load(); }
 
-  // Stop the committer and write every outcome not written yet.
+  // Stop the committer and write every outcome not written yet (after the
+  // merge, if it has not run yet: call ready() first).
   Result<void> finish()
   {
     stop();
     if (m_error) {
       return tl::unexpected(*m_error);
     }
-    std::vector<std::size_t> rest;
+    if (!m_merged && m_merge) {
+      HEMERA_TRY(m_merge());
+      m_merged = true;
+    }
+    std::vector<const Entry*> rest;
     {
       std::lock_guard<std::mutex> lock(m_mutex);
       rest.swap(m_pending);
@@ -664,17 +686,42 @@ class Recorder {
 
   void committer()
   {
+    if (m_load) {
+      if (auto r = m_load(); !r) {
+        m_error = r.error();
+        m_failed = true;
+        return;
+      }
+    }
     std::unique_lock<std::mutex> lock(m_mutex);
     for (;;) {
       if (m_wake.wait_for(lock, std::chrono::duration<double>(k_commit_seconds),
-                          [this] { return m_stopping || m_pending.size() >= k_commit_files; }) &&
+                          [this] {
+                            return m_stopping ||
+                                   (m_ready && (!m_merged || m_pending.size() >= k_commit_files));
+                          }) &&
           m_stopping) {
         return;
       }
-      std::vector<std::size_t> batch;
+      if (!m_ready) {
+        continue;  // the inventory is not complete: nothing may be written yet
+      }
+      std::vector<const Entry*> batch;
       batch.swap(m_pending);
       lock.unlock();
-      auto r = write(batch);
+      Result<void> r;
+      if (!m_merged) {
+        r = m_merge();
+        m_merged = true;
+      }
+      if (r) {
+        r = write(batch);
+      }
+      if (r && !batch.empty()) {
+        // Copy the log into the database now, while the workers hash, rather
+        // than when the connection closes (a failure here only defers it).
+        (void)m_db.exec_script("PRAGMA wal_checkpoint(PASSIVE)");
+      }
       lock.lock();
       if (!r) {
         m_error = r.error();
@@ -684,19 +731,26 @@ class Recorder {
     }
   }
 
-  // Write the outcomes of `batch` in one transaction, one prepared UPDATE
-  // per file found through the primary key.
-  Result<void> write(const std::vector<std::size_t>& batch)
+  // Write the outcomes of `batch` in one transaction: the files found intact
+  // again at their known size by a few UPDATEs over lists of paths, the others
+  // by one prepared UPDATE each, found through the primary key.
+  Result<void> write(const std::vector<const Entry*>& batch)
   {
     if (batch.empty()) {
       return {};
     }
     return transaction(m_db, [&]() -> Result<void> {
+      std::vector<std::vector<db::Value>> again;
       std::vector<db::Value> params(6);
       params[0] = m_now;
       params[4] = m_site;
-      for (std::size_t i : batch) {
-        const Outcome& o = m_outcomes[i];
+      for (const Entry* e : batch) {
+        const Outcome& o = e->outcome;
+        if (o.ok && e->known && e->status == "ok" && e->detail.empty() && e->good_size &&
+            *e->good_size == o.hash->size) {
+          again.push_back({e->file});
+          continue;
+        }
         if (o.ok) {
           params[1] = "ok";
           params[2] = nullptr;
@@ -710,7 +764,7 @@ class Recorder {
           params[2] = o.hash.error().message;
           params[3] = nullptr;
         }
-        params[5] = m_entries[i].file;
+        params[5] = e->file;
         HEMERA_TRY(m_db.exec(
           "UPDATE fixity SET checked_at = ?1, status = ?2, detail = ?3, "
           "verified_at = CASE WHEN ?2 = 'ok' THEN ?1 ELSE verified_at END, "
@@ -718,19 +772,24 @@ class Recorder {
           "WHERE site = ?5 AND path = ?6",
           params));
       }
-      return {};
+      return exec_chunked(m_db,
+                          "UPDATE fixity SET checked_at = ?, verified_at = ? "
+                          "WHERE site = ? AND path IN (VALUES {values})",
+                          1, {m_now, m_now, m_site}, again);
     });
   }
 
   db::Database& m_db;
   std::string m_site;
-  const std::vector<Entry>& m_entries;
-  const std::vector<Outcome>& m_outcomes;
   std::int64_t m_now;
+  std::function<Result<void>()> m_load;
+  std::function<Result<void>()> m_merge;
+  bool m_merged;  // committer thread, then finish() after the join
   std::mutex m_mutex;
   std::condition_variable m_wake;
+  bool m_ready;
   bool m_stopping = false;
-  std::vector<std::size_t> m_pending;
+  std::vector<const Entry*> m_pending;
   std::optional<Error> m_error;
   std::atomic<bool> m_failed{false};
   std::thread m_thread;
@@ -872,211 +931,275 @@ Result<Report> run(archive::Archive& archive, const Options& options)
                 root.string(), "--collection");
   }
 
-  Inventory inv;
-  // Datasets are read in parallel, each into its own part, merged in order.
+  // Walk one dataset into `part`, under its lock.
   auto hashes = std::make_shared<const std::optional<RecordHashes>>(options.record_hashes);
   bool refreshed = false;
   std::mutex hashes_mutex;
-  std::vector<Inventory> parts(selected.size());
-  std::vector<std::optional<Error>> part_errors(selected.size());
-  std::atomic<bool> walk_failed{false};
-  checksum::parallel_for(
-    selected.size(), options.jobs,
-    [&](std::size_t i) {
-      const DatasetDir& d = selected[i];
-      // A commit in progress holds the dataset's lock from the rename of its
-      // version to its journal event: wait for it, so tree and journal agree.
-      std::optional<util::FileLock> dataset_lock;
-      if (options.lock_dataset) {
-        auto l = options.lock_dataset(d.uuid);
-        if (!l) {
-          part_errors[i] = l.error();
-          walk_failed = true;
-          return;
-        }
-        dataset_lock = std::move(*l);
-      }
-      std::shared_ptr<const std::optional<RecordHashes>> mine;
-      {
-        std::lock_guard<std::mutex> guard(hashes_mutex);
-        mine = hashes;
-      }
-      Walker walker{root, *mine, now, parts[i]};
-      walker.dataset(d);
-      bool record_problem = std::any_of(
-        parts[i].problems.begin(), parts[i].problems.end(),
-        [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
-      if (!record_problem || !options.refresh_journal) {
-        return;
-      }
-      // The journal was read before this dataset was walked: a commit may have
-      // completed meanwhile. Read it again (once per run) and walk it again.
-      {
-        std::lock_guard<std::mutex> guard(hashes_mutex);
-        if (!refreshed) {
-          refreshed = true;
-          if (auto fresh = options.refresh_journal()) {
-            hashes = std::make_shared<const std::optional<RecordHashes>>(std::move(*fresh));
-          }
-        }
-        if (hashes == mine) {
-          return;
-        }
-        mine = hashes;
-      }
-      parts[i] = Inventory{};
-      Walker again{root, *mine, now, parts[i]};
-      again.dataset(d);
-    },
-    [&] { return walk_failed.load(); });
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (part_errors[i]) {
-      return tl::unexpected(*part_errors[i]);
+  auto walk_one = [&](const DatasetDir& d, Inventory& part) -> Result<void> {
+    // A commit in progress holds the dataset's lock from the rename of its
+    // version to its journal event: wait for it, so tree and journal agree.
+    std::optional<util::FileLock> dataset_lock;
+    if (options.lock_dataset) {
+      dataset_lock = HEMERA_TRY(options.lock_dataset(d.uuid));
     }
-    Inventory& part = parts[i];
-    inv.entries.insert(inv.entries.end(), std::make_move_iterator(part.entries.begin()),
-                       std::make_move_iterator(part.entries.end()));
-    inv.problems.insert(inv.problems.end(), std::make_move_iterator(part.problems.begin()),
-                        std::make_move_iterator(part.problems.end()));
-    inv.versions += part.versions;
-    inv.listed += part.listed;
-    inv.tag_files += part.tag_files;
-    inv.tag_bytes += part.tag_bytes;
-  }
-  parts.clear();
-  if (whole) {
-    inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());
-    for (const auto& [uuid, path] : options.journaled_datasets) {
-      if (found.count(uuid) == 0) {
-        Problem p = make_problem("fixity.missing", validate::Severity::error, path,
-                                 "journaled dataset is missing from the archive", now);
-        p.dataset = uuid;
-        inv.problems.push_back(std::move(p));
-      }
+    std::shared_ptr<const std::optional<RecordHashes>> mine;
+    {
+      std::lock_guard<std::mutex> guard(hashes_mutex);
+      mine = hashes;
     }
-  }
-  report.datasets = selected.size();
-  report.versions = inv.versions;
-  report.tag_files = inv.tag_files;
-  report.tag_bytes = inv.tag_bytes;
-  report.files = inv.listed;
-  log::debug("{:.3f}s: inventory of {} files, {} problems", elapsed(), inv.entries.size(),
-             inv.problems.size());
-
+    Walker walker{root, *mine, now, part};
+    walker.dataset(d);
+    bool record_problem =
+      std::any_of(part.problems.begin(), part.problems.end(),
+                  [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
+    if (!record_problem || !options.refresh_journal) {
+      return {};
+    }
+    // The journal was read before this dataset was walked: a commit may have
+    // completed meanwhile. Read it again (once per run) and walk it again.
+    {
+      std::lock_guard<std::mutex> guard(hashes_mutex);
+      if (!refreshed) {
+        refreshed = true;
+        if (auto fresh = options.refresh_journal()) {
+          hashes = std::make_shared<const std::optional<RecordHashes>>(std::move(*fresh));
+        }
+      }
+      if (hashes == mine) {
+        return {};
+      }
+      mine = hashes;
+    }
+    part = Inventory{};
+    Walker again{root, *mine, now, part};
+    again.dataset(d);
+    return {};
+  };
   // The size each file should have: journaled, else found at its last good
   // check; read or stat'ed later.
-  for (auto& e : inv.entries) {
+  auto journaled_size = [&](Entry& e) {
     if (auto it = options.journaled_sizes.find(e.file); it != options.journaled_sizes.end()) {
       e.journal_size = it->second;
       e.size = it->second;  // until the file is read or stat'ed
     }
-  }
+  };
 
-  // Merge with hemera.db: known times, new files, files gone.
+  // Merging with hemera.db: known times, new files, files gone.
   db::Database& db = archive.db();
-  std::unordered_map<std::string, std::size_t> by_file;
-  by_file.reserve(inv.entries.size());
-  for (std::size_t i = 0; i < inv.entries.size(); ++i) {
-    by_file.emplace(inv.entries[i].file, i);
-  }
-  auto rows = HEMERA_TRY(db.query(
-    "SELECT path, dataset, added_at, verified_at, size, status, detail, checked_at "
-    "FROM fixity WHERE site = ?1",
-    {options.site}));
+  // The site's fixity rows stay in SQLite's page cache between the read and
+  // the updates (32 MiB: about 200,000 files).
+  HEMERA_TRY(db.exec_script("PRAGMA cache_size = -32768"));
   std::set<std::string> selected_uuids;
   for (const auto& d : selected) {
     selected_uuids.insert(d.uuid);
   }
-  std::vector<std::vector<db::Value>> gone;
-  for (const auto& r : rows) {
-    auto it = by_file.find(r[0].text);
-    if (it == by_file.end()) {
-      if (whole || selected_uuids.count(r[1].text) > 0) {
-        gone.push_back({r[0].text});
-      }
-      continue;
-    }
-    Entry& e = inv.entries[it->second];
-    e.known = true;
-    e.added_at = r[2].integer;
-    if (r[3].kind == db::Value::Kind::integer) {
-      e.verified_at = r[3].integer;
-    }
-    if (r[4].kind == db::Value::Kind::integer) {
-      e.good_size = static_cast<std::uint64_t>(r[4].integer);
-    }
-    e.status = r[5].text;
-    e.detail = r[6].text;
-    e.checked_at = r[7].integer;
-  }
-  std::vector<std::vector<db::Value>> fresh;
-  for (auto& e : inv.entries) {
-    if (!e.known) {
-      e.added_at = now;
-      fresh.push_back({options.site, e.file, e.dataset, e.version, now});
-    }
-  }
-  auto merge = [&]() -> Result<void> {
-    HEMERA_TRY(exec_chunked(db,
-                            "INSERT INTO fixity(site, path, dataset, version, added_at) "
-                            "VALUES {values}",
-                            5, {}, fresh));
-    HEMERA_TRY(exec_chunked(db, "DELETE FROM fixity WHERE site = ? AND path IN (VALUES {values})",
-                            1, {options.site}, gone));
+  std::vector<Inventory> parts(selected.size());
+  std::vector<Entry*> all;  // every entry, in tree order
+  std::vector<db::Row> rows;
+  std::size_t fresh_count = 0;
+  std::size_t gone_count = 0;
+  auto load = [&]() -> Result<void> {
+    rows = HEMERA_TRY(db.query(
+      "SELECT path, dataset, added_at, verified_at, size, status, detail, checked_at "
+      "FROM fixity WHERE site = ?1",
+      {options.site}));
     return {};
   };
-  HEMERA_TRY(transaction(db, merge));
-
-  log::debug("{:.3f}s: hemera.db merged ({} new, {} gone)", elapsed(), fresh.size(), gone.size());
-
-  // Order: files that failed before, then never verified, then verified
-  // longest ago; the path breaks ties so reads follow the tree.
-  std::vector<std::size_t> order(inv.entries.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
-  }
-  auto rank = [&](const Entry& e) {
-    bool failed = !e.status.empty() && e.status != "ok";
-    return std::make_tuple(failed ? 0 : 1, e.verified_at ? 1 : 0, e.verified_at.value_or(e.added_at));
+  // Runs once the inventory is complete; touches only the entries' hemera.db
+  // fields, so workers may be hashing the same entries meanwhile.
+  auto merge = [&]() -> Result<void> {
+    std::unordered_map<std::string_view, Entry*> by_file;
+    by_file.reserve(all.size());
+    for (Entry* e : all) {
+      by_file.emplace(e->file, e);
+    }
+    std::vector<std::vector<db::Value>> gone;
+    for (const auto& r : rows) {
+      auto it = by_file.find(r[0].text);
+      if (it == by_file.end()) {
+        if (whole || selected_uuids.count(r[1].text) > 0) {
+          gone.push_back({r[0].text});
+        }
+        continue;
+      }
+      Entry& e = *it->second;
+      e.known = true;
+      e.added_at = r[2].integer;
+      if (r[3].kind == db::Value::Kind::integer) {
+        e.verified_at = r[3].integer;
+      }
+      if (r[4].kind == db::Value::Kind::integer) {
+        e.good_size = static_cast<std::uint64_t>(r[4].integer);
+      }
+      e.status = r[5].text;
+      e.detail = r[6].text;
+      e.checked_at = r[7].integer;
+    }
+    rows.clear();
+    rows.shrink_to_fit();
+    std::vector<std::vector<db::Value>> fresh;
+    for (Entry* e : all) {
+      if (!e->known) {
+        e->added_at = now;
+        fresh.push_back({options.site, e->file, e->dataset, e->version, now});
+      }
+    }
+    fresh_count = fresh.size();
+    gone_count = gone.size();
+    return transaction(db, [&]() -> Result<void> {
+      HEMERA_TRY(exec_chunked(db,
+                              "INSERT INTO fixity(site, path, dataset, version, added_at) "
+                              "VALUES {values}",
+                              5, {}, fresh));
+      HEMERA_TRY(exec_chunked(db, "DELETE FROM fixity WHERE site = ? AND path IN (VALUES {values})",
+                              1, {options.site}, gone));
+      return {};
+    });
   };
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return rank(inv.entries[a]) < rank(inv.entries[b]);
-  });
 
-  std::uint64_t total_bytes = 0;
-  for (const auto& e : inv.entries) {
-    total_bytes += e.size;
-  }
   // Large files: read ahead on another thread when there is a CPU to spare.
   checksum::HashOptions hash_options;
   if (std::thread::hardware_concurrency() >= 2) {
     hash_options.pipelined_from = 64ULL << 20;
   }
+  std::uint64_t total_bytes = 0;
   std::atomic<std::uint64_t> done_bytes{0};
-  std::vector<Outcome> outcomes(inv.entries.size());
-  std::vector<char> reached(inv.entries.size(), 0);
-  std::vector<WorkerDir> worker_dirs(checksum::effective_jobs(options.jobs));
-  auto deadline = options.budget ? std::optional(t0 + *options.budget) : std::nullopt;
-  std::atomic<bool> budget_spent{false};
-  std::atomic<std::size_t> attempted{0};
+  auto hash_one = [&](Entry& e, WorkerDir& wd) {
+    Outcome& o = e.outcome;
+    o.hash = hash_entry(root, e, wd, hash_options);
+    o.ok = o.hash && o.hash->digest == e.expected;
+    o.reached = true;
+    if (o.hash && options.progress) {
+      std::uint64_t d = done_bytes.fetch_add(o.hash->size) + o.hash->size;
+      options.progress(d, total_bytes);
+    }
+  };
   std::size_t started = 0;
-  {
-    Recorder recorder(db, options.site, inv.entries, outcomes, now);
+  std::atomic<bool> budget_spent{false};
+  unsigned workers = checksum::effective_jobs(options.jobs);
+
+  // Without a budget every file is hashed and their order does not matter:
+  // hash each dataset's files as soon as it has been walked, and read and
+  // merge hemera.db on the recorder's thread meanwhile. (A progress bar
+  // needs the total first.)
+  if (!options.budget && !options.max_files && !options.progress) {
+    std::mutex queue_mutex;
+    std::condition_variable queue_cv;
+    std::deque<Entry*> queue;
+    bool closed = false;
+    std::atomic<bool> abort{false};
+    std::atomic<std::size_t> attempted{0};
+    Recorder recorder(db, options.site, now, load, merge);
+    std::vector<std::thread> threads;
+    threads.reserve(workers);
+    for (unsigned w = 0; w < workers; ++w) {
+      threads.emplace_back([&] {
+        WorkerDir wd;
+        for (;;) {
+          Entry* e = nullptr;
+          {
+            std::unique_lock<std::mutex> guard(queue_mutex);
+            queue_cv.wait(guard, [&] { return closed || !queue.empty(); });
+            if (queue.empty()) {
+              return;
+            }
+            e = queue.front();
+            queue.pop_front();
+          }
+          if (abort.load(std::memory_order_relaxed) || recorder.failed()) {
+            return;
+          }
+          attempted.fetch_add(1, std::memory_order_relaxed);
+          hash_one(*e, wd);
+          recorder.done(e);
+        }
+      });
+    }
+    std::optional<Error> walk_error;
+    for (std::size_t i = 0; i < selected.size() && !recorder.failed(); ++i) {
+      if (auto r = walk_one(selected[i], parts[i]); !r) {
+        walk_error = r.error();
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> guard(queue_mutex);
+        for (Entry& e : parts[i].entries) {
+          journaled_size(e);
+          all.push_back(&e);
+          queue.push_back(&e);
+        }
+      }
+      queue_cv.notify_all();
+    }
+    if (walk_error) {
+      abort = true;
+    } else {
+      log::debug("{:.3f}s: inventory of {} files", elapsed(), all.size());
+      recorder.ready();
+    }
+    {
+      std::lock_guard<std::mutex> guard(queue_mutex);
+      closed = true;
+    }
+    queue_cv.notify_all();
+    for (auto& t : threads) {
+      t.join();
+    }
+    if (walk_error) {
+      return tl::unexpected(*walk_error);
+    }
+    HEMERA_TRY(recorder.finish());
+    started = attempted.load();
+    log::debug("{:.3f}s: hemera.db merged ({} new, {} gone)", elapsed(), fresh_count, gone_count);
+  } else {
+    // Datasets are read in parallel, each into its own part, kept in order.
+    std::vector<std::optional<Error>> part_errors(selected.size());
+    std::atomic<bool> walk_failed{false};
+    checksum::parallel_for(
+      selected.size(), options.jobs,
+      [&](std::size_t i) {
+        if (auto r = walk_one(selected[i], parts[i]); !r) {
+          part_errors[i] = r.error();
+          walk_failed = true;
+        }
+      },
+      [&] { return walk_failed.load(); });
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (part_errors[i]) {
+        return tl::unexpected(*part_errors[i]);
+      }
+      for (Entry& e : parts[i].entries) {
+        journaled_size(e);
+        all.push_back(&e);
+      }
+    }
+    log::debug("{:.3f}s: inventory of {} files", elapsed(), all.size());
+    HEMERA_TRY(load());
+    HEMERA_TRY(merge());
+    log::debug("{:.3f}s: hemera.db merged ({} new, {} gone)", elapsed(), fresh_count, gone_count);
+
+    // Order: files that failed before, then never verified, then verified
+    // longest ago; the path breaks ties so reads follow the tree.
+    std::vector<Entry*> order = all;
+    auto rank = [&](const Entry& e) {
+      bool failed = !e.status.empty() && e.status != "ok";
+      return std::make_tuple(failed ? 0 : 1, e.verified_at ? 1 : 0, e.verified_at.value_or(e.added_at));
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](const Entry* a, const Entry* b) { return rank(*a) < rank(*b); });
+    for (const Entry* e : all) {
+      total_bytes += e->size;
+    }
+    std::vector<WorkerDir> worker_dirs(workers);
+    auto deadline = options.budget ? std::optional(t0 + *options.budget) : std::nullopt;
+    std::atomic<std::size_t> attempted{0};
+    Recorder recorder(db, options.site, now);
     started = checksum::parallel_for_workers(
       order.size(), options.jobs,
       [&](std::size_t k, unsigned worker) {
         attempted.fetch_add(1, std::memory_order_relaxed);
-        std::size_t i = order[k];
-        const Entry& e = inv.entries[i];
-        Outcome& o = outcomes[i];
-        o.hash = hash_entry(root, e, worker_dirs[worker], hash_options);
-        o.ok = o.hash && o.hash->digest == e.expected;
-        reached[i] = 1;
-        if (o.hash && options.progress) {
-          std::uint64_t d = done_bytes.fetch_add(o.hash->size) + o.hash->size;
-          options.progress(d, total_bytes);
-        }
-        recorder.done(i);
+        hash_one(*order[k], worker_dirs[worker]);
+        recorder.done(order[k]);
       },
       [&] {
         if (recorder.failed()) {
@@ -1095,16 +1218,42 @@ Result<Report> run(archive::Archive& archive, const Options& options)
     worker_dirs.clear();
     HEMERA_TRY(recorder.finish());
   }
-  report.budget_spent = budget_spent.load() && started < order.size();
+  report.budget_spent = budget_spent.load() && started < all.size();
   log::debug("{:.3f}s: {} files hashed", elapsed(), started);
+
+  Inventory inv;
+  for (Inventory& part : parts) {
+    inv.problems.insert(inv.problems.end(), std::make_move_iterator(part.problems.begin()),
+                        std::make_move_iterator(part.problems.end()));
+    inv.versions += part.versions;
+    inv.listed += part.listed;
+    inv.tag_files += part.tag_files;
+    inv.tag_bytes += part.tag_bytes;
+  }
+  if (whole) {
+    inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());
+    for (const auto& [uuid, path] : options.journaled_datasets) {
+      if (found.count(uuid) == 0) {
+        Problem p = make_problem("fixity.missing", validate::Severity::error, path,
+                                 "journaled dataset is missing from the archive", now);
+        p.dataset = uuid;
+        inv.problems.push_back(std::move(p));
+      }
+    }
+  }
+  report.datasets = selected.size();
+  report.versions = inv.versions;
+  report.tag_files = inv.tag_files;
+  report.tag_bytes = inv.tag_bytes;
+  report.files = inv.listed;
 
   // Outcomes to findings; files not reached keep their earlier state.
   std::int64_t stalest_since = 0;
-  for (std::size_t i = 0; i < inv.entries.size(); ++i) {
-    Entry& e = inv.entries[i];
-    if (reached[i] != 0) {
+  for (Entry* ep : all) {
+    Entry& e = *ep;
+    if (e.outcome.reached) {
       ++report.files_checked;
-      const Outcome& o = outcomes[i];
+      const Outcome& o = e.outcome;
       if (o.ok) {
         ++report.files_ok;
         report.bytes_checked += o.hash->size;
