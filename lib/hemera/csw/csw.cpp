@@ -12,11 +12,21 @@
 #include <libxml/tree.h>
 
 #include <hemera/catalog/select.hpp>
+#include <hemera/export/xml_tree.hpp>
 #include <hemera/log.hpp>
 
 namespace hemera::csw {
 
 namespace {
+
+using interop::tree::attr;
+using interop::tree::children;
+using interop::tree::Doc;
+using interop::tree::el;
+using interop::tree::is;
+using interop::tree::prop;
+using interop::tree::serialize;
+using interop::tree::X;
 
 constexpr const char* k_csw = "http://www.opengis.net/cat/csw/2.0.2";
 constexpr const char* k_ows = "http://www.opengis.net/ows";
@@ -25,8 +35,6 @@ constexpr const char* k_gml311 = "http://www.opengis.net/gml";
 constexpr const char* k_gmd = "http://www.isotc211.org/2005/gmd";
 constexpr const char* k_xlink = "http://www.w3.org/1999/xlink";
 constexpr const char* k_xs = "http://www.w3.org/2001/XMLSchema";
-
-const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
 
 std::string lower(std::string s)
 {
@@ -45,38 +53,6 @@ std::string trim(std::string s)
   return s.substr(b, e - b + 1);
 }
 
-using Doc = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>;
-
-std::string serialize(xmlDocPtr doc)
-{
-  xmlChar* mem = nullptr;
-  int size = 0;
-  xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-  std::string out(reinterpret_cast<const char*>(mem), static_cast<std::size_t>(size));
-  xmlFree(mem);
-  return out;
-}
-
-xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::string* text = nullptr)
-{
-  if (text == nullptr) {
-    return xmlNewChild(parent, ns, X(name), nullptr);
-  }
-  std::string c = interop::xml_text(*text);
-  return xmlNewTextChild(parent, ns, X(name), X(c.c_str()));
-}
-
-xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::string& text)
-{
-  return el(parent, ns, name, &text);
-}
-
-void attr(xmlNodePtr node, const char* name, const std::string& value)
-{
-  std::string c = interop::xml_text(value);
-  xmlSetProp(node, X(name), X(c.c_str()));
-}
-
 std::string node_text(xmlNodePtr n)
 {
   xmlChar* c = xmlNodeGetContent(n);
@@ -85,30 +61,6 @@ std::string node_text(xmlNodePtr n)
   return trim(s);
 }
 
-std::string prop(xmlNodePtr n, const char* name)
-{
-  xmlChar* c = xmlGetProp(n, X(name));
-  std::string s = c != nullptr ? reinterpret_cast<const char*>(c) : "";
-  xmlFree(c);
-  return s;
-}
-
-bool is(xmlNodePtr n, const char* ns, const char* name)
-{
-  return n != nullptr && n->type == XML_ELEMENT_NODE && n->ns != nullptr &&
-         xmlStrEqual(n->ns->href, X(ns)) && xmlStrEqual(n->name, X(name));
-}
-
-std::vector<xmlNodePtr> children(xmlNodePtr n)
-{
-  std::vector<xmlNodePtr> out;
-  for (xmlNodePtr c = n != nullptr ? n->children : nullptr; c != nullptr; c = c->next) {
-    if (c->type == XML_ELEMENT_NODE) {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 // ---- OWS exception reports.
 

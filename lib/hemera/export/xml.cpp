@@ -3,6 +3,7 @@
 // Dublin Core csw:Record and DataCite 4.x, built with libxml2's tree API
 // (which escapes every text and attribute value).
 #include <hemera/export/export.hpp>
+#include <hemera/export/xml_tree.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -57,6 +58,13 @@ std::string xml_text(std::string_view s)
 
 namespace {
 
+using tree::attr;
+using tree::Doc;
+using tree::el;
+using tree::ns_at;
+using tree::serialize;
+using tree::X;
+
 constexpr const char* k_gmd = "http://www.isotc211.org/2005/gmd";
 constexpr const char* k_gco = "http://www.isotc211.org/2005/gco";
 constexpr const char* k_gmx = "http://www.isotc211.org/2005/gmx";
@@ -71,49 +79,11 @@ constexpr const char* k_datacite = "http://datacite.org/schema/kernel-4";
 constexpr const char* k_codelists = "http://standards.iso.org/iso/19139/resources/gmxCodelists.xml";
 constexpr const char* k_iso639 = "http://www.loc.gov/standards/iso639-2/";
 
-const xmlChar* X(const char* s) { return reinterpret_cast<const xmlChar*>(s); }
-
 std::string lower(std::string s)
 {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// Return the namespace `href` in scope at `node`, declaring it there if needed.
-xmlNsPtr ns_at(xmlNodePtr node, const char* href, const char* prefix)
-{
-  if (xmlNsPtr n = xmlSearchNsByHref(node->doc, node, X(href)); n != nullptr) {
-    return n;
-  }
-  return xmlNewNs(node, X(href), X(prefix));
-}
-
-// Append element `name` (namespace `ns`) with escaped `text` (none when nullptr).
-xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::string* text = nullptr)
-{
-  if (text == nullptr) {
-    return xmlNewChild(parent, ns, X(name), nullptr);
-  }
-  std::string c = xml_text(*text);
-  return xmlNewTextChild(parent, ns, X(name), X(c.c_str()));
-}
-
-xmlNodePtr el(xmlNodePtr parent, xmlNsPtr ns, const char* name, const std::string& text)
-{
-  return el(parent, ns, name, &text);
-}
-
-void attr(xmlNodePtr node, const char* name, const std::string& value)
-{
-  std::string c = xml_text(value);
-  xmlSetProp(node, X(name), X(c.c_str()));
-}
-
-void attr(xmlNodePtr node, xmlNsPtr ns, const char* name, const std::string& value)
-{
-  std::string c = xml_text(value);
-  xmlSetNsProp(node, ns, X(name), X(c.c_str()));
 }
 
 // Format a coordinate with enough digits and no exponent.
@@ -172,18 +142,6 @@ std::string iso639_2(const std::string& lang)
     return it->second;
   }
   return l.size() == 3 ? l : "eng";
-}
-
-using Doc = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>;
-
-std::string serialize(xmlDocPtr doc)
-{
-  xmlChar* mem = nullptr;
-  int size = 0;
-  xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-  std::string out(reinterpret_cast<const char*>(mem), static_cast<std::size_t>(size));
-  xmlFree(mem);
-  return out;
 }
 
 // ---- ISO 19139.
