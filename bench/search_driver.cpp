@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ int main(int argc, char** argv)
   }
   std::vector<double> ms;
   std::vector<double> cpu;
+  std::vector<std::pair<double, std::string>> slow;  // CPU ms, query
   auto cpu_now = [] {
     timespec ts{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -64,6 +66,7 @@ int main(int argc, char** argv)
     auto r = catalog::search(*arch, q);
     auto t1 = std::chrono::steady_clock::now();
     cpu.push_back(cpu_now() - c0);
+    slow.emplace_back(cpu.back(), line);
     if (!r) {
       std::fprintf(stderr, "%s\n", r.error().to_string().c_str());
       return 1;
@@ -72,6 +75,13 @@ int main(int argc, char** argv)
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
   std::sort(ms.begin(), ms.end());
+  std::sort(slow.begin(), slow.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (std::getenv("SLOWEST") != nullptr) {
+    std::size_t n = std::min<std::size_t>(slow.size(), static_cast<std::size_t>(std::atoi(std::getenv("SLOWEST"))));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::printf("  slow %.2f ms CPU: %s\n", slow[i].first, slow[i].second.c_str());
+    }
+  }
   std::sort(cpu.begin(), cpu.end());
   auto pct = [](const std::vector<double>& v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];

@@ -7,12 +7,14 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <hemera/archive/ingest.hpp>
 #include <hemera/archive/journal.hpp>
 #include <hemera/archive/store.hpp>
 #include <hemera/auth/auth.hpp>
 #include <hemera/catalog/catalog.hpp>
+#include <hemera/catalog/rank.hpp>
 #include <hemera/db/db.hpp>
 #include <hemera/metadata/publishability.hpp>
 #include <hemera/util/fs.hpp>
@@ -1171,5 +1173,120 @@ TEST_SUITE("catalog::plan")
         CHECK(page.hits[k].uuid == r->hits[k].uuid);
       }
     }
+  }
+}
+
+TEST_SUITE("catalog::rank")
+{
+  // Relevance pages are made in C++ from hemera_bm25 (bm25 with cached row
+  // lengths): the scores must be bm25's, and the pages those of SQL's
+  // "ORDER BY bm25(catalog_text), title_sort, uuid", ties, offsets, several
+  // words, other criteria and a change of the index included.
+  TEST_CASE("hemera_bm25 equals bm25; relevance pages equal SQL's order")
+  {
+    ArchiveFixture fx("catalog-rank");
+    auto& a = *fx.archive;
+    REQUIRE(a.db().exec_script("PRAGMA synchronous = OFF;"));
+    const char* const words[] = {"ozone", "nuages", "aerosols", "vapeur", "ozonesonde"};
+    auto add = [&](int i) {
+      std::string uuid = fmt::format("{:08x}-0000-4000-8000-{:012x}", i + 1, i + 1);
+      json r = complete_record(uuid);
+      r["keywords"] = json::array({{{"concept", "HEMERA"}}, {{"concept", words[i % 5]}}});
+      // Titles repeat (ties broken by title, then UUID); lengths and word
+      // counts vary (different scores).
+      std::string title = fmt::format("{} flight {}", words[(i / 5) % 5], i % 7);
+      for (int k = 0; k < i % 4; ++k) {
+        title += fmt::format(" {}", words[(i + k) % 5]);
+      }
+      r["resourceTitle"] = {{"en", title}};
+      r["resourceAbstract"] = {{"en", fmt::format("Profiles of {} and {}.", words[i % 5], words[(i / 3) % 5])}};
+      REQUIRE(catalog::index_record(a, fmt::format("{}/camp{}/{}", i % 4 == 0 ? "DASB" : "DATB", i % 3, uuid), 1,
+                                    metadata::Record::from_json(r).value(), {}));
+    };
+    for (int i = 0; i < 1200; ++i) {
+      add(i);
+    }
+    struct Case {
+      std::string text, database;
+    };
+    auto sql_page = [&](const std::string& fts, const std::string& database, bool desc, std::size_t limit,
+                        std::size_t offset) {
+      std::vector<std::string> out;
+      auto rows = a.db()
+                    .query(fmt::format("SELECT c.uuid FROM catalog_text t CROSS JOIN catalog c ON c.rid = t.rowid "
+                                       "WHERE catalog_text MATCH ? AND (? = '' OR c.base = ?) "
+                                       "ORDER BY bm25(catalog_text) {}, c.title_sort, c.uuid LIMIT ? OFFSET ?",
+                                       desc ? "DESC" : "ASC"),
+                           {fts, database, database, static_cast<std::int64_t>(limit),
+                            static_cast<std::int64_t>(offset)})
+                    .value();
+      for (auto& r : rows) {
+        out.push_back(r[0].text);
+      }
+      return out;
+    };
+    auto check_all = [&] {
+      for (const Case& c : std::vector<Case>{{"ozon", ""}, {"nuages", ""}, {"ozone flight", ""}, {"aeros", "DATB"},
+                                             {"vapeur nuages", "DASB"}, {"ozonesonde", ""}}) {
+        std::string fts;
+        std::string word;
+        for (char ch : c.text + " ") {
+          if (ch == ' ') {
+            fts += fmt::format("{}\"{}\"*", fts.empty() ? "" : " AND ", word);
+            word.clear();
+          } else {
+            word += ch;
+          }
+        }
+        // The scores, row by row.
+        auto all = a.db().query_ids("SELECT rowid FROM catalog_text WHERE catalog_text MATCH ? ORDER BY rowid",
+                                    {fts}).value();
+        REQUIRE(!all.empty());
+        auto* cache = catalog::cache_of(a.db()).value();
+        auto scored = catalog::rank_text(a.db(), *cache, fts, all, 1200).value();
+        REQUIRE(scored.size() == all.size());
+        std::vector<std::pair<std::int64_t, double>> bm25;
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(a.db().handle(), "SELECT rowid, bm25(catalog_text) FROM catalog_text "
+                                   "WHERE catalog_text MATCH ?1 ORDER BY rowid", -1, &st, nullptr) == SQLITE_OK);
+        sqlite3_bind_text(st, 1, fts.c_str(), -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+          bm25.emplace_back(sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1));
+        }
+        sqlite3_finalize(st);
+        REQUIRE(bm25.size() == scored.size());
+        for (std::size_t i = 0; i < scored.size(); ++i) {
+          INFO("text=", c.text, " rowid=", bm25[i].first);
+          CHECK(scored[i].rid == bm25[i].first);
+          CHECK(scored[i].score == bm25[i].second);  // the same double, bit for bit
+        }
+        // The pages.
+        for (bool desc : {false, true}) {
+          for (auto [limit, offset] : {std::pair<std::size_t, std::size_t>{20, 0}, {5, 37}, {1000, 3}, {7, 5000}}) {
+            catalog::Query q;
+            q.text = c.text;
+            q.database = c.database;
+            q.descending = desc;
+            q.limit = limit;
+            q.offset = offset;
+            auto r = catalog::search(a, q);
+            REQUIRE(r);
+            std::vector<std::string> got;
+            for (const auto& h : r->hits) {
+              got.push_back(h.uuid);
+            }
+            INFO("text=", c.text, " database=", c.database, " desc=", desc, " limit=", limit, " offset=", offset);
+            CHECK(got == sql_page(fts, c.database, desc, limit, offset));
+            CHECK(r->total == sql_page(fts, c.database, desc, 100000, 0).size());
+          }
+        }
+      }
+    };
+    check_all();
+    // New records on the same connection: the cached lengths and sets are dropped.
+    for (int i = 1200; i < 1300; ++i) {
+      add(i);
+    }
+    check_all();
   }
 }

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <hemera/catalog/rank.hpp>
 #include <hemera/log.hpp>
 #include <hemera/util/fs.hpp>
 #include <hemera/uuid.hpp>
@@ -415,6 +416,7 @@ struct Criterion {
   bool exact_set = true;                 // false: the set is a superset, keep the check
   int prior = 0;                         // lower is tried first (more selective as a rule)
   bool text = false;                     // the free-text criterion (FTS5)
+  bool broad = false;                    // admits most records as a rule: check, do not fetch
 };
 
 // "any of `values`" on terms of `kind`.
@@ -472,6 +474,89 @@ std::string id_array(const std::vector<std::int64_t>& ids)
     out += std::to_string(ids[i]);
   }
   return out + "]";
+}
+
+// The columns a hit is made from (after `skip` leading ones).
+constexpr const char* k_hit_columns =
+  "c.uuid, c.title, c.base, c.collection, c.path, c.status, c.begin_time, c.end_time, c.last_modification, "
+  "c.publishable, c.has_doi, c.revision";
+
+Hit hit_of(db::Row&& r, std::size_t skip)
+{
+  Hit h;
+  h.uuid = std::move(r[skip + 0].text);
+  h.title = std::move(r[skip + 1].text);
+  h.base = std::move(r[skip + 2].text);
+  h.collection = std::move(r[skip + 3].text);
+  h.path = std::move(r[skip + 4].text);
+  h.status = std::move(r[skip + 5].text);
+  h.begin = std::move(r[skip + 6].text);
+  h.end = std::move(r[skip + 7].text);
+  h.last_modification = std::move(r[skip + 8].text);
+  h.publishable = r[skip + 9].integer != 0;
+  h.has_doi = r[skip + 10].integer != 0;
+  h.revision = static_cast<int>(r[skip + 11].integer);
+  return h;
+}
+
+// The page of the text matches among `candidates` in the order
+// "bm25(catalog_text) [DESC], title_sort, uuid": every candidate match is
+// scored (rank_text), only those up to the page's last score are looked up
+// for their title and UUID, and only the page's rows are read.
+Result<std::vector<Hit>> relevance_page(db::Database& d, Cache& cache, const std::string& fts,
+                                        const std::vector<std::int64_t>& candidates, std::size_t n_rows,
+                                        const Query& q)
+{
+  auto scored = HEMERA_TRY(rank_text(d, cache, fts, candidates, n_rows));
+  std::vector<Hit> hits;
+  if (scored.size() <= q.offset || q.limit == 0) {
+    return hits;
+  }
+  auto better = [&](double a, double b) { return q.descending ? a > b : a < b; };
+  const std::size_t want = q.offset + q.limit;
+  if (want < scored.size()) {
+    auto nth = scored.begin() + static_cast<std::ptrdiff_t>(want - 1);
+    std::nth_element(scored.begin(), nth, scored.end(),
+                     [&](const Scored& a, const Scored& b) { return better(a.score, b.score); });
+    double edge = nth->score;
+    auto end = std::partition(scored.begin(), scored.end(), [&](const Scored& s) { return !better(edge, s.score); });
+    scored.erase(end, scored.end());
+  }
+  std::vector<std::int64_t> ids;
+  ids.reserve(scored.size());
+  for (const auto& s : scored) {
+    ids.push_back(s.rid);
+  }
+  std::map<std::int64_t, std::pair<std::string, std::string>> keys;
+  for (auto& r : HEMERA_TRY(d.query("SELECT c.rid, c.title_sort, c.uuid FROM json_each(?) j "
+                                    "CROSS JOIN catalog c ON c.rid = j.value",
+                                    {id_array(ids)}))) {
+    keys.emplace(r[0].integer, std::make_pair(std::move(r[1].text), std::move(r[2].text)));
+  }
+  std::sort(scored.begin(), scored.end(), [&](const Scored& a, const Scored& b) {
+    if (a.score != b.score) {
+      return better(a.score, b.score);
+    }
+    return keys[a.rid] < keys[b.rid];
+  });
+  std::vector<std::int64_t> page;
+  for (std::size_t i = q.offset; i < std::min(want, scored.size()); ++i) {
+    page.push_back(scored[i].rid);
+  }
+  std::map<std::int64_t, Hit> by_rid;
+  for (auto& r : HEMERA_TRY(d.query(fmt::format("SELECT c.rid, {} FROM json_each(?) j CROSS JOIN catalog c "
+                                                "ON c.rid = j.value",
+                                                k_hit_columns),
+                                    {id_array(page)}))) {
+    std::int64_t rid = r[0].integer;
+    by_rid.emplace(rid, hit_of(std::move(r), 1));
+  }
+  for (auto rid : page) {
+    if (auto it = by_rid.find(rid); it != by_rid.end()) {
+      hits.push_back(std::move(it->second));
+    }
+  }
+  return hits;
 }
 
 }  // namespace
@@ -814,6 +899,9 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
     c.check_params = column_params;
     c.set_sql = fmt::format("SELECT c.rid FROM catalog c INDEXED BY catalog_facets WHERE 1{} LIMIT ?", columns);
     c.set_params = column_params;
+    // Project, database and publishability admit most records: fetching
+    // their set to find out costs a scan of the catalogue.
+    c.broad = q.status.empty() && !q.has_doi;
     criteria.push_back(std::move(c));
   }
 
@@ -838,22 +926,25 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
   // set larger than the budget (a multiple of the candidates so far) is not
   // fetched: its criterion is checked on each candidate instead, unless the
   // candidates are still many: then its set is fetched whole. When no set
-  // fits the first budget, the first one is fetched whole.
+  // fits the first budget, the first one is fetched whole; so is the only
+  // selective criterion. Broad criteria come last: their sets are fetched
+  // (whole, and kept for the connection's next searches) only when the
+  // candidates are many or when they are the only criterion.
   auto size_rows = HEMERA_TRY(d.query_ids("SELECT COALESCE(MAX(rid), 0) FROM catalog"));
   const auto n_rows = static_cast<std::size_t>(size_rows.at(0));
-  std::stable_sort(criteria.begin(), criteria.end(),
-                   [](const Criterion& a, const Criterion& b) { return a.prior < b.prior; });
+  Cache* cache = HEMERA_TRY(cache_of(d));
+  std::stable_sort(criteria.begin(), criteria.end(), [](const Criterion& a, const Criterion& b) {
+    return a.broad != b.broad ? b.broad : a.prior < b.prior;
+  });
+  const auto narrow = static_cast<std::size_t>(
+    std::count_if(criteria.begin(), criteria.end(), [](const Criterion& c) { return !c.broad; }));
   std::optional<std::vector<std::int64_t>> candidates;
   std::vector<const Criterion*> checks;
-  std::size_t drivers = 0;
-  bool text_drove = false;
   auto intersect = [&](const Criterion& c, std::vector<std::int64_t> ids) {
     normalize(ids);
     if (!c.exact_set) {
       checks.push_back(&c);
     }
-    ++drivers;
-    text_drove = text_drove || c.text;
     if (!candidates) {
       candidates = std::move(ids);
     } else {
@@ -868,8 +959,40 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
     params.emplace_back(limit);
     return d.query_ids(c.set_sql, params);
   };
+  // The whole set of `c`: a broad one from the cache, or fetched and kept.
+  auto whole = [&](const Criterion& c) -> Result<std::vector<std::int64_t>> {
+    if (!c.broad) {
+      return fetch(c, -1);
+    }
+    std::string key = c.set_sql;
+    for (const auto& p : c.set_params) {
+      key += '\x1f' + (p.kind == db::Value::Kind::text ? p.text : std::to_string(p.integer));
+    }
+    if (const auto* kept = find_set(*cache, key)) {
+      return *kept;
+    }
+    auto ids = HEMERA_TRY(fetch(c, -1));
+    normalize(ids);
+    keep_set(*cache, key, ids);
+    return ids;
+  };
+  auto cached = [&](const Criterion& c) {
+    std::string key = c.set_sql;
+    for (const auto& p : c.set_params) {
+      key += '\x1f' + (p.kind == db::Value::Kind::text ? p.text : std::to_string(p.integer));
+    }
+    return find_set(*cache, key) != nullptr;
+  };
   // Try `c` within the budget: intersect, or leave it for later.
   auto attempt = [&](const Criterion& c, std::vector<const Criterion*>& later) -> Result<void> {
+    if (c.broad) {
+      later.push_back(&c);
+      return {};
+    }
+    if (!candidates && narrow == 1) {
+      intersect(c, HEMERA_TRY(whole(c)));
+      return {};
+    }
     std::size_t budget = candidates ? std::max<std::size_t>(256, candidates->size() * 8)
                                     : std::max<std::size_t>(2000, n_rows / 8);
     auto ids = HEMERA_TRY(fetch(c, static_cast<std::int64_t>(budget + 1)));
@@ -882,13 +1005,15 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
   };
   std::vector<const Criterion*> deferred;
   for (const auto& c : criteria) {
-    if (!candidates || !candidates->empty()) {
+    if (!candidates && c.broad && narrow == 0 && deferred.empty()) {
+      intersect(c, HEMERA_TRY(whole(c)));  // the only criterion
+    } else if (!candidates || !candidates->empty()) {
       HEMERA_TRY(attempt(c, deferred));
     }
   }
   if (!candidates && !deferred.empty()) {
     // Nothing selective: start from the first set, whole.
-    intersect(*deferred.front(), HEMERA_TRY(fetch(*deferred.front(), -1)));
+    intersect(*deferred.front(), HEMERA_TRY(whole(*deferred.front())));
     std::vector<const Criterion*> rest(deferred.begin() + 1, deferred.end());
     deferred.clear();
     for (const auto* c : rest) {
@@ -901,8 +1026,8 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
     if (candidates->empty()) {
       break;
     }
-    if (candidates->size() > n_rows / 8) {
-      intersect(*c, HEMERA_TRY(fetch(*c, -1)));
+    if (c->broad ? cached(*c) || candidates->size() > n_rows / 16 : candidates->size() > n_rows / 8) {
+      intersect(*c, HEMERA_TRY(whole(*c)));
     } else {
       checks.push_back(c);
     }
@@ -941,19 +1066,22 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
   // candidates (the unary + keeps SQLite from looking them up one by one);
   // few: fetch them and sort. bm25 wants the FTS5 cursor: walk the text
   // matches and keep the candidates.
-  bool dense = candidates && candidates->size() * 4 > n_rows;
+  // The walk reads about (offset + limit) * rows / candidates index entries,
+  // the sort looks every candidate up: walk when the first is the smaller.
+  const std::size_t want = q.offset + q.limit;
+  bool dense = candidates && (candidates->size() * 4 > n_rows ||
+                              want * n_rows <= candidates->size() * candidates->size());
   std::string from = "catalog c";
   std::string where = "1";
   std::vector<db::Value> params;
   if (text && q.sort == "relevance") {
-    from = "catalog_text t CROSS JOIN catalog c ON c.rid = t.rowid";
-    where += " AND catalog_text MATCH ?";
-    params.emplace_back(fts);
-    if (!(text_drove && drivers == 1 && checks.empty())) {
-      where += " AND +t.rowid IN (SELECT value FROM json_each(?))";
-      params.emplace_back(id_array(*candidates));
+    out.hits = HEMERA_TRY(relevance_page(d, *cache, fts, *candidates, n_rows, q));
+    if (!q.count) {
+      out.total = q.offset + out.hits.size();
     }
-  } else if (candidates && dense) {
+    return out;
+  }
+  if (candidates && dense) {
     where += " AND +c.rid IN (SELECT value FROM json_each(?))";
     params.emplace_back(id_array(*candidates));
   } else if (candidates) {
@@ -963,26 +1091,10 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
   params.emplace_back(static_cast<std::int64_t>(q.limit));
   params.emplace_back(static_cast<std::int64_t>(q.offset));
   auto rows = HEMERA_TRY(d.query(
-    fmt::format("SELECT c.uuid, c.title, c.base, c.collection, c.path, c.status, c.begin_time, "
-                "c.end_time, c.last_modification, c.publishable, c.has_doi, c.revision FROM {} "
-                "WHERE {} ORDER BY {} LIMIT ? OFFSET ?",
-                from, where, order),
+    fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ? OFFSET ?", k_hit_columns, from, where, order),
     params));
-  for (const auto& r : rows) {
-    Hit h;
-    h.uuid = r[0].text;
-    h.title = r[1].text;
-    h.base = r[2].text;
-    h.collection = r[3].text;
-    h.path = r[4].text;
-    h.status = r[5].text;
-    h.begin = r[6].text;
-    h.end = r[7].text;
-    h.last_modification = r[8].text;
-    h.publishable = r[9].integer != 0;
-    h.has_doi = r[10].integer != 0;
-    h.revision = static_cast<int>(r[11].integer);
-    out.hits.push_back(std::move(h));
+  for (auto& r : rows) {
+    out.hits.push_back(hit_of(std::move(r), 0));
   }
   if (!q.count) {
     out.total = q.offset + out.hits.size();

@@ -67,6 +67,9 @@ class Database {
 
   // Return the path of the database file.
   [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+  // Return the SQLite connection, for extensions that need the C API (FTS5
+  // ranking functions); statements prepared on it must be finalized by the caller.
+  [[nodiscard]] sqlite3* handle() const noexcept { return m_db; }
 
  private:
   Database() = default;
