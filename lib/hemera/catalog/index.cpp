@@ -1069,8 +1069,11 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
   // The walk reads about (offset + limit) * rows / candidates index entries,
   // the sort looks every candidate up: walk when the first is the smaller.
   const std::size_t want = q.offset + q.limit;
+  // A time range sorted by date puts its candidates together in the walk's
+  // order (often near its end): sort them instead.
   bool dense = candidates && (candidates->size() * 4 > n_rows ||
-                              want * n_rows <= candidates->size() * candidates->size());
+                              want * n_rows <= candidates->size() * candidates->size()) &&
+               !(q.sort == "date" && (q.from || q.to));
   std::string from = "catalog c";
   std::string where = "1";
   std::vector<db::Value> params;
