@@ -8,14 +8,27 @@ REPL_USER=hemrepl
 
 need() { command -v "$1" >/dev/null || fail "$1 is missing: run scripts/install-deps.sh ($2)"; }
 
-# ensure_user: create the test login once (CI runs as root).
+# ensure_user: create the test login once (CI runs as root). Its random
+# password is made once and kept in a root-only file, so that tests and
+# benchmarks running at the same time never change it under each other.
 ensure_user() {
+  local store=/var/lib/hemera-tests lock
+  (umask 077; mkdir -p "$store")
+  exec {lock}>"$store/lock"
+  flock "$lock"
   if ! id "$REPL_USER" >/dev/null 2>&1; then
     useradd -M -d / -s /bin/bash "$REPL_USER"
+    rm -f "$store/$REPL_USER.secret"
   fi
   [[ $(getent passwd "$REPL_USER" | cut -d: -f6) == / ]] || usermod -d / "$REPL_USER"
-  REPL_PASS=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  chpasswd <<<"$REPL_USER:$REPL_PASS"
+  if [[ ! -s $store/$REPL_USER.secret ]]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$store/$REPL_USER.secret.new")
+    chpasswd <<<"$REPL_USER:$(<"$store/$REPL_USER.secret.new")"
+    mv "$store/$REPL_USER.secret.new" "$store/$REPL_USER.secret"
+  fi
+  REPL_PASS=$(<"$store/$REPL_USER.secret")
+  flock -u "$lock"
+  exec {lock}>&-
   (umask 077; printf '%s\n' "$REPL_PASS" >"$T/ftp.secret")
 }
 
