@@ -9,24 +9,7 @@
 source "$HEMERA_SRC/tests/cli/lib.sh"
 source "$HEMERA_SRC/tests/cli/replicate_lib.bash"
 
-command -v moto_server >/dev/null ||
-  fail "moto_server is missing: install it with python3 -m pip install 'moto[server]' (see scripts/install-deps.sh)"
-S3PY=
-for py in python3 "$(dirname "$(readlink -f "$(command -v moto_server)")")/python3" /root/.pyenv/versions/*/bin/python3; do
-  if "$py" -c 'import boto3, moto' 2>/dev/null; then S3PY=$py; break; fi
-done
-[[ -n $S3PY ]] || fail "no Python with boto3 and moto found (needed to drive moto_server)"
-
-S3_PORT=$(free_port)
-INITIAL_NO_AUTH_ACTION_COUNT=4 moto_server -H 127.0.0.1 -p "$S3_PORT" >"$T/moto.log" 2>&1 &
-track_pid $!
-wait_port "$S3_PORT"
-EP=http://127.0.0.1:$S3_PORT
-mkdir -p "$T/keys"
-env -u AWS_CA_BUNDLE "$S3PY" "$HEMERA_SRC/tests/cli/s3_tool.py" "$EP" hemera setup "$T/keys" ||
-  fail "could not set up the S3 user and bucket"
-export S3_KEYS=$T/keys
-s3() { env -u AWS_CA_BUNDLE "$S3PY" "$HEMERA_SRC/tests/cli/s3_tool.py" "$EP" hemera "$@"; }
+start_moto
 check_tree() {
   diff <(cd "$1" && find DATB DASB -type f 2>/dev/null | sort | xargs -r sha256sum) <(s3 sums "$2") ||
     fail "the bucket differs from the local archive"

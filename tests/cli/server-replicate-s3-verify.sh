@@ -11,35 +11,9 @@
 source "$HEMERA_SRC/tests/cli/lib.sh"
 source "$HEMERA_SRC/tests/cli/replicate_lib.bash"
 
-command -v moto_server >/dev/null ||
-  fail "moto_server is missing: install it with python3 -m pip install 'moto[server]' (see scripts/install-deps.sh)"
-S3PY=
-for py in python3 "$(dirname "$(readlink -f "$(command -v moto_server)")")/python3" /root/.pyenv/versions/*/bin/python3; do
-  if "$py" -c 'import boto3, moto' 2>/dev/null; then S3PY=$py; break; fi
-done
-[[ -n $S3PY ]] || fail "no Python with boto3 and moto found (needed to drive moto_server)"
+start_moto
 
-S3_PORT=$(free_port)
-INITIAL_NO_AUTH_ACTION_COUNT=4 moto_server -H 127.0.0.1 -p "$S3_PORT" >"$T/moto.log" 2>&1 &
-S3_PID=$!
-track_pid "$S3_PID"
-wait_port "$S3_PORT"
-EP=http://127.0.0.1:$S3_PORT
-mkdir -p "$T/keys"
-env -u AWS_CA_BUNDLE "$S3PY" "$HEMERA_SRC/tests/cli/s3_tool.py" "$EP" hemera setup "$T/keys" ||
-  fail "could not set up the S3 user and bucket"
-export S3_KEYS=$T/keys
-s3() { env -u AWS_CA_BUNDLE "$S3PY" "$HEMERA_SRC/tests/cli/s3_tool.py" "$EP" hemera "$@"; }
-
-cat >s3.yaml <<CONF
-targets:
-  objects:
-    url: s3://hemera/main
-    endpoint: $EP
-    region: us-east-1
-    access_key_file: $T/keys/s3.access
-    secret_key_file: $T/keys/s3.secret
-CONF
+s3_config s3.yaml main
 
 # Two datasets of five files: 2 x (5 + manifest + record + metadata.json) = 16 objects.
 A=$T/arch
