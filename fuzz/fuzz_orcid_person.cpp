@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include <hemera/auth/person.hpp>
+#include <hemera/people/person.hpp>
 
 using namespace hemera;
 

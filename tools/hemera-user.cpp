@@ -10,7 +10,7 @@
 
 #include <hemera/archive/root.hpp>
 #include <hemera/auth/auth.hpp>
-#include <hemera/auth/person.hpp>
+#include <hemera/people/person.hpp>
 #include <hemera/auth/users.hpp>
 #include <hemera/cli/tool.hpp>
 #include <hemera/log.hpp>

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include <hemera/auth/person.hpp>
+#include <hemera/people/person.hpp>
 #include <hemera/config.hpp>
 
 using namespace hemera;

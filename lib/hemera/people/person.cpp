@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <hemera/auth/person.hpp>
+#include <hemera/people/person.hpp>
 
 #include <algorithm>
 #include <memory>
