@@ -35,6 +35,15 @@ resourceAbstract: {en: "A & B <img src=x onerror=alert(2)>"}
 status: Public
 temporalExtents: [{beginDate: "2019-01-01T00:00:00Z"}]
 YAML
+# Public, but under embargo until 2999: left out of counts and pages alike
+# (it matches the ozone, Kiruna and BBOX queries below).
+cat >embargo.yaml <<'YAML'
+resourceTitle: {en: "Ozone under embargo, Kiruna"}
+status: Public
+keywords: [{concept: ozone}]
+spatialExtents: [{area: {type: bbox, west: 20.1, east: 20.5, south: 67.8, north: 68.0}}]
+distributionInformation: {embargoEnd: "2999-01-01"}
+YAML
 cat >hidden.yaml <<'YAML'
 resourceTitle: {en: "Hidden record"}
 status: Private
@@ -52,6 +61,8 @@ expect_exit 0 hemera-ingest --json --collection test/hidden --form hidden.yaml "
 U4=$(json_get 'd["uuid"]')
 expect_exit 0 hemera-ingest --json --collection sky/pilot --form "$EX/dasb/form.json" "$EX/dasb/pilot_crab_20220712.fits"
 U5=$(json_get 'd["uuid"]')
+expect_exit 0 hemera-ingest --json --collection test/embargo --form embargo.yaml "$EX/datb/o3_20210618_kiruna.na"
+U7=$(json_get 'd["uuid"]')
 
 hemera-csw serve --listen "127.0.0.1:$PORT" --threads 4 --refresh 1 2>csw.log &
 track_pid $!
@@ -65,6 +76,9 @@ cat >expected.json <<JSON
 JSON
 "$PY" "$HEMERA_SRC/tests/cli/csw_harvest.py" "$BASE/csw/default" expected.json || fail "OWSLib harvest"
 pass "OWSLib harvests every public record, in pages, in both schemas, with filters"
+curl -s "$BASE/csw/default?service=CSW&version=2.0.2&request=GetRecords&resultType=results&elementSetName=brief&constraintLanguage=CQL_TEXT&constraint=dc:title%20LIKE%20%27%25embargo%25%27" >embargo.xml
+grep -q 'numberOfRecordsMatched="0"' embargo.xml && ! grep -q "$U7" embargo.xml || { cat embargo.xml; fail "embargoed record counted or served"; }
+pass "a public record under embargo is neither counted nor served"
 
 # GDAL's CSW driver: hits, then pages of MAX_RECORDS until an empty page.
 export GDAL_HTTP_TIMEOUT=20

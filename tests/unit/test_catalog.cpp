@@ -15,6 +15,7 @@
 #include <hemera/auth/auth.hpp>
 #include <hemera/catalog/catalog.hpp>
 #include <hemera/catalog/rank.hpp>
+#include <hemera/catalog/select.hpp>
 #include <hemera/db/db.hpp>
 #include <hemera/metadata/publishability.hpp>
 #include <hemera/util/fs.hpp>
@@ -829,6 +830,63 @@ TEST_SUITE("catalog::search")
     CHECK(fx.find(q) == V{fx.kiruna});
     q = {};
     CHECK(fx.find(q).size() == 4);
+  }
+
+  TEST_CASE("a scope at an instant leaves embargoed records out of counts and pages, until the embargo ends")
+  {
+    SearchFixture fx;
+    const std::string passed = "66666666-6666-4666-8666-666666666666";
+    const std::string until = "77777777-7777-4777-8777-777777777777";
+    json a = complete_record(passed);
+    a["distributionInformation"]["embargoEnd"] = "2020-01-01";
+    fx.add("DATB/strato2021/o3sonde/" + passed, a, publisher_defaults());
+    json b = complete_record(until);
+    b["distributionInformation"]["embargoEnd"] = "2027-01-01T12:00:00Z";  // public, but not yet
+    fx.add("DATB/strato2021/o3sonde/" + until, b, publisher_defaults());
+
+    auto run = [&](catalog::Condition where, std::optional<std::string> at) {
+      catalog::Selection sel;
+      sel.where = std::move(where);
+      sel.scope.embargoed_at = std::move(at);
+      sel.limit = 100;
+      auto r = catalog::select(fx.archive->db(), sel);
+      REQUIRE(r);
+      std::vector<std::string> uuids;
+      for (const auto& x : r->records) {
+        uuids.push_back(x.uuid);
+      }
+      std::sort(uuids.begin(), uuids.end());
+      CHECK(r->total == uuids.size());
+      return uuids;
+    };
+    catalog::Condition all;
+    catalog::Condition ozone;
+    ozone.kind = catalog::Condition::Kind::words;
+    ozone.words = {"ozone"};
+    auto without = [](V v, const std::string& u) {
+      v.erase(std::remove(v.begin(), v.end(), u), v.end());
+      return v;
+    };
+    // No instant: every record, the Embargoed one included.
+    V every = run(all, std::nullopt);
+    REQUIRE(every.size() == 7);
+    V ozone_all = run(ozone, std::nullopt);
+    REQUIRE(std::find(ozone_all.begin(), ozone_all.end(), until) != ozone_all.end());
+    // Before the embargo ends: neither the Embargoed record nor the public one
+    // still under embargo; the one whose embargo passed is in. The text count
+    // (full-text index less the records out of scope) agrees with the page.
+    CHECK(run(all, "2026-11-27T10:00:00Z") == without(without(every, fx.pacific), until));
+    CHECK(run(ozone, "2026-11-27T10:00:00Z") == without(without(ozone_all, fx.pacific), until));
+    CHECK(run(ozone, "2027-01-01T11:59:59Z") == without(without(ozone_all, fx.pacific), until));
+    // At the instant it ends (same connection, the set of excluded records is
+    // remade), and later.
+    CHECK(run(ozone, "2027-01-01T12:00:00Z") == without(ozone_all, fx.pacific));
+    CHECK(run(all, "2031-01-01T00:00:00Z") == without(every, fx.pacific));
+    // A date alone ends at its start.
+    b["distributionInformation"]["embargoEnd"] = "2028-03-01";
+    fx.add("DATB/strato2021/o3sonde/" + until, b, publisher_defaults());
+    CHECK(run(ozone, "2028-02-29T23:59:59Z") == without(without(ozone_all, fx.pacific), until));
+    CHECK(run(ozone, "2028-03-01T00:00:00Z") == without(ozone_all, fx.pacific));
   }
 }
 

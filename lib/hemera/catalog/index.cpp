@@ -230,6 +230,10 @@ Result<void> write_entry(db::Database& d, const std::string& path, int revision,
 
   std::string title = r.resource_title() ? r.resource_title()->get("en") : "";
   std::string status = r.status().value_or("");
+  std::optional<std::string> embargo_end;
+  if (auto di = r.distribution_information(); di && di->embargo_end && !di->embargo_end->empty()) {
+    embargo_end = di->embargo_end;
+  }
   auto report = metadata::check_record(r, defaults, archive::now_iso8601());
 
   std::string begin_all, end_all;
@@ -321,13 +325,14 @@ Result<void> write_entry(db::Database& d, const std::string& path, int revision,
 
   auto ins = HEMERA_TRY(d.query_ids(
     "INSERT INTO catalog(uuid, base, collection, path, revision, title, title_sort, status, "
-    "status_folded, has_doi, publishable, begin_time, end_time, last_modification, projects, run) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING rid",
+    "status_folded, has_doi, publishable, begin_time, end_time, last_modification, projects, run, embargo_end) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) RETURNING rid",
     {uuid, base, collection, path, revision, title, fold(title), status, fold(status),
      record_has_doi(r) ? 1 : 0, report.publishable ? 1 : 0,
      begin_all.empty() ? db::Value() : db::Value(begin_all),
      open_end || end_all.empty() ? db::Value() : db::Value(end_all),
-     r.last_modification() ? db::Value(*r.last_modification()) : db::Value(), projects, run}));
+     r.last_modification() ? db::Value(*r.last_modification()) : db::Value(), projects, run,
+     embargo_end ? db::Value(*embargo_end) : db::Value()}));
   std::int64_t rid = ins.at(0);
 
   for (const auto& [b, e] : times) {

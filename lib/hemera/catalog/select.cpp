@@ -11,6 +11,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <hemera/metadata/publishability.hpp>
 
@@ -229,6 +230,11 @@ Result<std::string> scope_sql(const Scope& s, std::vector<db::Value>& params)
                        "AND k.rid = c.rid)",
                        marks);
   }
+  if (s.embargoed_at) {
+    out += " AND NOT (c.status_folded = 'embargoed' OR (c.status_folded = 'public' AND c.embargo_end IS NOT NULL "
+           "AND c.embargo_end > substr(?, 1, length(c.embargo_end))))";
+    params.emplace_back(*s.embargoed_at);
+  }
   return out;
 }
 
@@ -310,8 +316,8 @@ Result<db::Database> open_index(const std::filesystem::path& root)
   auto d = HEMERA_TRY(db::Database::open(path, false));
   HEMERA_TRY(d.exec_script("PRAGMA query_only = ON;"));
   auto cols = HEMERA_TRY(d.query("SELECT COUNT(*) FROM pragma_table_info('catalog') WHERE name IN ('rid', 'uuid', "
-                                 "'path', 'title_sort', 'status_folded')"));
-  if (cols.empty() || cols[0].empty() || cols[0][0].integer != 5) {
+                                 "'path', 'title_sort', 'status_folded', 'embargo_end')"));
+  if (cols.empty() || cols[0].empty() || cols[0][0].integer != 6) {
     return fail(Errc::config, "the catalogue index is missing or older than this toolkit; run hemera-search --reindex",
                 path.string());
   }
@@ -320,14 +326,26 @@ Result<db::Database> open_index(const std::filesystem::path& root)
 
 namespace {
 
-// The records outside a scope, per connection and scope, while no other
-// connection commits (PRAGMA data_version): a scope that leaves out few
-// records lets a text query be counted on the full-text index alone.
+// The records outside a scope, per connection and scope, while nothing is
+// committed (PRAGMA data_version counts other connections' commits,
+// sqlite3_total_changes this one's) and no embargo ends: a scope that
+// leaves out few records lets a text query be counted on the full-text index
+// alone.
 struct Excluded {
   std::int64_t data_version = -1;
+  std::int64_t own_changes = -1;
   std::string rids;  // JSON array
   std::size_t size = 0;
+  // With Scope::embargoed_at: the earliest embargo end still to come when the
+  // set was made (empty: none); the set holds until that instant.
+  std::optional<std::string> next_embargo_end;
 };
+
+// Whether an embargo end has passed at `now` (text order at its precision).
+bool passed(const std::string& end, const std::string& now)
+{
+  return end <= now.substr(0, end.size());
+}
 
 constexpr std::size_t k_max_excluded = 20000;
 
@@ -336,8 +354,10 @@ Result<const Excluded*> excluded(db::Database& database, const Scope& scope)
   thread_local std::map<std::pair<const db::Database*, std::string>, Excluded> t_cache;
   std::vector<db::Value> params;
   std::string where = HEMERA_TRY(scope_sql(scope, params));
+  // The key leaves the instant out: the set is remade when an embargo ends.
   std::string key = where;
-  for (const auto& p : params) {
+  for (std::size_t i = 0; i < params.size() - (scope.embargoed_at ? 1 : 0); ++i) {
+    const auto& p = params[i];
     key += '\x1f' + (p.kind == db::Value::Kind::text ? p.text : std::to_string(p.integer));
   }
   auto version = HEMERA_TRY(database.query("PRAGMA data_version"));
@@ -346,7 +366,21 @@ Result<const Excluded*> excluded(db::Database& database, const Scope& scope)
     t_cache.clear();
   }
   Excluded& e = t_cache[{&database, key}];
-  if (e.data_version != v) {
+  std::int64_t own = sqlite3_total_changes64(database.handle());
+  bool stale = e.data_version != v || e.own_changes != own;
+  if (!stale && scope.embargoed_at && e.next_embargo_end) {
+    stale = passed(*e.next_embargo_end, *scope.embargoed_at);
+  }
+  if (stale) {
+    e.next_embargo_end.reset();
+    if (scope.embargoed_at) {
+      auto next = HEMERA_TRY(database.query(
+        "SELECT MIN(embargo_end) FROM catalog WHERE embargo_end > substr(?, 1, length(embargo_end))",
+        {*scope.embargoed_at}));
+      if (!next.empty() && next[0][0].kind == db::Value::Kind::text) {
+        e.next_embargo_end = next[0][0].text;
+      }
+    }
     params.emplace_back(static_cast<std::int64_t>(k_max_excluded + 1));
     auto rows = HEMERA_TRY(database.query("SELECT c.rid FROM catalog c WHERE NOT (" + where + ") LIMIT ?", params));
     e.size = rows.size();
@@ -356,6 +390,7 @@ Result<const Excluded*> excluded(db::Database& database, const Scope& scope)
     }
     e.rids += "]";
     e.data_version = v;
+    e.own_changes = own;
   }
   return &e;
 }

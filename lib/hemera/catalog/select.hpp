@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,11 @@ struct Scope {
   std::vector<std::string> collections;  // collection prefixes; empty: all
   std::vector<std::string> keywords;     // any of these keyword terms; empty: no filter
   std::vector<std::string> statuses;     // folded status values; empty: any status
+  // When set (ISO 8601 UTC, e.g. 2026-11-27T10:00:00Z): records under embargo
+  // at that instant are left out: status "embargoed", or "public" with an
+  // embargo end after it (compared as text at the embargo end's precision:
+  // a date alone ends at its start).
+  std::optional<std::string> embargoed_at;
 };
 
 // A page of a selection.

@@ -874,8 +874,8 @@ Response index_failure(const Error& e)
   return exception_report(o);
 }
 
-// The records a partner may receive, as index criteria (embargo dates are
-// checked again on each record read: the index does not hold them).
+// The records a partner may receive, as index criteria (interop::accepts
+// checks each record read again, for a record changed in between).
 catalog::Scope scope_of(const interop::Partner& p)
 {
   catalog::Scope s;
@@ -887,6 +887,9 @@ catalog::Scope scope_of(const interop::Partner& p)
     if (p.include_embargoed) {
       s.statuses.emplace_back("embargoed");
     }
+  }
+  if (!p.include_embargoed) {
+    s.embargoed_at = interop::now_utc();
   }
   return s;
 }

@@ -255,6 +255,13 @@ CREATE INDEX sessions_orcid ON sessions(orcid);
   R"sql(
 ALTER TABLE fixity ADD COLUMN reread_at INTEGER;
 )sql",
+  // 10: the catalogue index holds each record's embargo end, so a partner's
+  // scope leaves embargoed records out of counts and pages; every entry is
+  // marked stale (revision -1) so the next refresh fills the column in.
+  R"sql(
+ALTER TABLE catalog ADD COLUMN embargo_end TEXT;
+UPDATE catalog SET revision = -1;
+)sql",
 };
 
 }  // namespace
