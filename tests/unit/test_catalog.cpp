@@ -1230,6 +1230,35 @@ TEST_SUITE("catalog::plan")
       for (std::size_t k = 0; k < page.hits.size(); ++k) {
         CHECK(page.hits[k].uuid == r->hits[k].uuid);
       }
+      // Later pages (the index walk skips the offset's candidates), the
+      // title order both ways: the same hits as the full list.
+      for (std::size_t offset : {std::size_t{7}, want.size() / 2, want.size() - std::min<std::size_t>(3, want.size())}) {
+        q.offset = offset;
+        auto later = catalog::search(a, q).value();
+        REQUIRE(later.hits.size() == std::min<std::size_t>(7, want.size() - std::min(offset, want.size())));
+        for (std::size_t k = 0; k < later.hits.size(); ++k) {
+          CHECK(later.hits[k].uuid == r->hits[offset + k].uuid);
+        }
+      }
+      if (c.sort == "title") {
+        q.offset = 0;
+        q.limit = 10000;
+        q.count = true;
+        q.descending = true;
+        auto down = catalog::search(a, q).value();
+        REQUIRE(down.hits.size() == r->hits.size());
+        q.limit = 5;
+        q.offset = 3;
+        q.count = false;
+        auto page_down = catalog::search(a, q).value();
+        for (std::size_t k = 0; k < page_down.hits.size(); ++k) {
+          CHECK(page_down.hits[k].uuid == down.hits[3 + k].uuid);
+        }
+        CHECK(down.hits.empty() == r->hits.empty());
+        if (!down.hits.empty()) {
+          CHECK(down.hits.front().uuid == r->hits.back().uuid);
+        }
+      }
     }
   }
 }

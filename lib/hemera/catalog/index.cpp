@@ -504,6 +504,67 @@ Hit hit_of(db::Row&& r, std::size_t skip)
   return h;
 }
 
+// The page of `candidates` (sorted rids) in `order`, an order an index
+// walks: the walk reads the rids in that order and keeps the candidates (a
+// binary search each); then only the page's rows are read. No candidate list
+// is handed to SQLite (building its ephemeral index cost more than the rest
+// of the query). About (offset + limit) * rows / candidates rids are read
+// when the candidates are spread over the order; when they gather late in it
+// (a keyword that is also the first word of their titles), the walk gives up
+// once it has read four rids per candidate (nullopt): sorting the candidates
+// costs less then.
+Result<std::optional<std::vector<Hit>>> walk_page(db::Database& d, const std::string& order,
+                                                  const std::vector<std::int64_t>& candidates,
+                                                  std::size_t n_rows, std::size_t offset, std::size_t limit)
+{
+  const std::size_t want = offset + limit;
+  const std::size_t most = std::min(n_rows, 4 * candidates.size());
+  std::size_t chunk = std::max<std::size_t>(64, 2 * want * (n_rows / std::max<std::size_t>(1, candidates.size()) + 1));
+  std::vector<std::int64_t> page;
+  const std::string sql = fmt::format("SELECT c.rid FROM catalog c ORDER BY {} LIMIT ?", order);
+  for (;;) {
+    auto rids = HEMERA_TRY(d.query_ids(sql, {static_cast<std::int64_t>(chunk)}));
+    page.clear();
+    std::size_t seen = 0;
+    for (auto rid : rids) {
+      if (!std::binary_search(candidates.begin(), candidates.end(), rid)) {
+        continue;
+      }
+      if (seen++ >= offset) {
+        page.push_back(rid);
+        if (page.size() == limit) {
+          break;
+        }
+      }
+    }
+    if (page.size() == limit || rids.size() < chunk) {
+      break;
+    }
+    if (chunk >= most) {
+      return std::nullopt;
+    }
+    chunk = std::min(chunk * 4, std::max(most, chunk + 1));
+  }
+  std::vector<Hit> out;
+  if (page.empty()) {
+    return out;
+  }
+  auto rows = HEMERA_TRY(d.query(
+    fmt::format("SELECT c.rid, {} FROM json_each(?) j CROSS JOIN catalog c ON c.rid = j.value", k_hit_columns),
+    {id_array(page)}));
+  std::map<std::int64_t, Hit> by_rid;
+  for (auto& r : rows) {
+    std::int64_t rid = r[0].integer;
+    by_rid.emplace(rid, hit_of(std::move(r), 1));
+  }
+  for (auto rid : page) {
+    if (auto it = by_rid.find(rid); it != by_rid.end()) {
+      out.push_back(std::move(it->second));
+    }
+  }
+  return out;
+}
+
 // The page of the text matches among `candidates` in the order
 // "bm25(catalog_text) [DESC], title_sort, uuid": every candidate match is
 // scored (rank_text), only those up to the page's last score are looked up
@@ -1088,6 +1149,20 @@ Result<SearchResult> search(archive::Archive& archive, const Query& q)
       out.total = q.offset + out.hits.size();
     }
     return out;
+  }
+  // Orders an index walks (a descending date or modification order mixes
+  // directions with its IS NULL key: SQLite sorts those).
+  const bool walkable = q.sort == "title" || q.sort == "uuid" || q.sort == "relevance" ||
+                        ((q.sort == "date" || q.sort == "modified") && !q.descending);
+  if (candidates && dense && walkable) {
+    if (auto walked = HEMERA_TRY(walk_page(d, order, *candidates, n_rows, q.offset, q.limit))) {
+      out.hits = std::move(*walked);
+      if (!q.count) {
+        out.total = q.offset + out.hits.size();
+      }
+      return out;
+    }
+    dense = false;  // the candidates gather late in the order: sort them
   }
   if (candidates && dense) {
     where += " AND +c.rid IN (SELECT value FROM json_each(?))";
