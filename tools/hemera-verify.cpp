@@ -5,6 +5,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ Result<void> read_journal(const archive::Archive& archive, verify::Options& opts
 {
   verify::RecordHashes out;
   auto reader = HEMERA_TRY(archive::journal::Reader::open(archive.layout().journal()));
+  reader.parse_ahead(std::thread::hardware_concurrency());  // the walk waits for it
   for (;;) {
     auto event = HEMERA_TRY(reader.next());
     if (!event) {

@@ -148,6 +148,80 @@ TEST_SUITE("archive::journal")
     CHECK(read.error().where.find(":1") != std::string::npos);
   }
 
+  TEST_CASE("parsing ahead on several threads reads the same events and finds the same faults")
+  {
+    auto dir = fresh_dir("journal-ahead");
+    auto path = dir / "journal";
+    auto lock = dir / "journal.lock";
+    for (int v = 1; v <= 300; ++v) {
+      auto e = sample(v);
+      REQUIRE(journal::append(path, lock, e));
+    }
+    const std::string intact = slurp(path);
+    // Every event, then the end: the same as one line at a time.
+    auto read = [&](unsigned threads) {
+      struct Out {
+        std::vector<std::uint64_t> seqs;
+        std::optional<Error> error;
+        std::uint64_t offset = 0, torn = 0;
+      } out;
+      auto r = journal::Reader::open(path);
+      REQUIRE(r);
+      r->parse_ahead(threads);
+      for (;;) {
+        auto ev = r->next();
+        if (!ev) {
+          out.error = ev.error();
+          break;
+        }
+        if (!*ev) {
+          break;
+        }
+        out.seqs.push_back((*ev)->seq);
+        CHECK((*ev)->files.size() == 2);
+      }
+      out.offset = r->offset();
+      out.torn = r->torn_bytes();
+      return out;
+    };
+    auto same = [&](const char* what) {
+      INFO(what);
+      auto one = read(1);
+      for (unsigned threads : {2u, 3u, 8u}) {
+        auto many = read(threads);
+        CHECK(many.seqs == one.seqs);
+        CHECK(many.offset == one.offset);
+        CHECK(many.torn == one.torn);
+        CHECK(many.error.has_value() == one.error.has_value());
+        if (many.error && one.error) {
+          CHECK(many.error->where == one.error->where);
+          CHECK(many.error->message == one.error->message);
+        }
+      }
+      return one;
+    };
+    auto whole = same("intact");
+    CHECK(whole.seqs.size() == 300);
+    CHECK(whole.offset == intact.size());
+    // A torn tail (a part of a line, no newline): read up to it.
+    REQUIRE(util::write_file_atomic(path, intact + "301 0000"));
+    auto torn = same("torn tail");
+    CHECK(torn.seqs.size() == 300);
+    CHECK(torn.torn == 8);
+    // A complete last line with a bad CRC is torn too.
+    REQUIRE(util::write_file_atomic(path, intact + "301 00000000 {\"seq\":301}\n"));
+    CHECK(same("bad last line").torn > 0);
+    // A damaged line in the middle, good lines after it: corruption, named by line.
+    std::string text = intact;
+    auto pos = text.find("jdoe", text.size() / 2);
+    text[pos] = 'X';
+    REQUIRE(util::write_file_atomic(path, text));
+    auto bad = same("damaged middle line");
+    REQUIRE(bad.error);
+    CHECK(bad.error->code == Errc::data);
+    CHECK(bad.seqs.size() < 300);
+  }
+
   TEST_CASE("the database index follows the journal, from the last indexed offset")
   {
     auto dir = fresh_dir("journal-index");

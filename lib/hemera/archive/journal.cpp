@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <thread>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -330,8 +331,9 @@ Result<Event> parse_line(std::string_view line)
 }
 
 Reader::Reader(Reader&& o) noexcept
-  : m_fd(o.m_fd), m_buf(std::move(o.m_buf)), m_pos(o.m_pos), m_eof(o.m_eof), m_offset(o.m_offset),
-    m_torn(o.m_torn), m_line(o.m_line), m_last_seq(o.m_last_seq), m_path(std::move(o.m_path))
+  : m_ahead(std::move(o.m_ahead)), m_threads(o.m_threads), m_fd(o.m_fd), m_buf(std::move(o.m_buf)),
+    m_pos(o.m_pos), m_eof(o.m_eof), m_offset(o.m_offset), m_torn(o.m_torn), m_line(o.m_line),
+    m_last_seq(o.m_last_seq), m_path(std::move(o.m_path))
 {
   o.m_fd = -1;
 }
@@ -344,6 +346,8 @@ Reader& Reader::operator=(Reader&& o) noexcept
     }
     m_fd = o.m_fd;
     o.m_fd = -1;
+    m_ahead = std::move(o.m_ahead);
+    m_threads = o.m_threads;
     m_buf = std::move(o.m_buf);
     m_pos = o.m_pos;
     m_eof = o.m_eof;
@@ -420,31 +424,93 @@ Result<std::optional<std::string>> Reader::next_line(bool& complete)
   }
 }
 
+Result<void> Reader::fill_ahead()
+{
+  constexpr std::size_t k_ahead_bytes = 4u << 20;
+  constexpr std::size_t k_ahead_lines = 4096;
+  std::size_t bytes = 0;
+  while (bytes < k_ahead_bytes && m_ahead.size() < k_ahead_lines) {
+    bool complete = false;
+    auto line = HEMERA_TRY(next_line(complete));
+    if (!line) {
+      break;
+    }
+    bytes += line->size();
+    m_ahead.push_back(Ahead{std::move(*line), complete, std::nullopt});
+    if (!complete) {
+      break;
+    }
+  }
+  // Contiguous shares of the lines, one per thread (the last on this one).
+  const std::size_t n = m_ahead.size();
+  const std::size_t threads = std::min<std::size_t>(m_threads, std::max<std::size_t>(1, n / 8));
+  auto parse_range = [this](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      if (m_ahead[i].complete) {
+        m_ahead[i].event = parse_line(m_ahead[i].line);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t + 1 < threads; ++t) {
+    pool.emplace_back(parse_range, n * t / threads, n * (t + 1) / threads);
+  }
+  parse_range(n * (threads - 1) / threads, n);
+  for (auto& t : pool) {
+    t.join();
+  }
+  return {};
+}
+
+Result<bool> Reader::take(std::string& line, bool& complete, std::optional<Result<Event>>& parsed)
+{
+  if (m_ahead.empty() && m_threads > 1) {
+    HEMERA_TRY(fill_ahead());
+  }
+  if (!m_ahead.empty()) {
+    Ahead& a = m_ahead.front();
+    line = std::move(a.line);
+    complete = a.complete;
+    parsed = std::move(a.event);
+    m_ahead.pop_front();
+    return true;
+  }
+  parsed.reset();
+  auto next = HEMERA_TRY(next_line(complete));
+  if (!next) {
+    return false;
+  }
+  line = std::move(*next);
+  return true;
+}
+
 Result<std::optional<Event>> Reader::next()
 {
   bool complete = false;
-  auto line = HEMERA_TRY(next_line(complete));
-  if (!line) {
+  std::string line;
+  std::optional<Result<Event>> parsed;
+  if (!HEMERA_TRY(take(line, complete, parsed))) {
     return std::optional<Event>();
   }
   ++m_line;
-  std::uint64_t len = line->size() + (complete ? 1 : 0);
+  std::uint64_t len = line.size() + (complete ? 1 : 0);
   if (!complete) {
     m_torn = len;
     return std::optional<Event>();
   }
-  auto ev = parse_line(*line);
+  auto ev = parsed ? std::move(*parsed) : parse_line(line);
   if (!ev || ev->seq != m_last_seq + 1) {
     // A bad line is a torn tail only if no other complete line follows it.
     std::uint64_t rest = len;
     bool only_garbage = true;
     for (;;) {
       bool c = false;
-      auto more = HEMERA_TRY(next_line(c));
-      if (!more) {
+      std::string more;
+      std::optional<Result<Event>> ignored;
+      if (!HEMERA_TRY(take(more, c, ignored))) {
         break;
       }
-      rest += more->size() + (c ? 1 : 0);
+      rest += more.size() + (c ? 1 : 0);
       if (c) {
         only_garbage = false;
         break;
