@@ -32,10 +32,11 @@ void print(const std::string& text)
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-// Fill `opts` with what the journal says: each record revision's hash and
-// each payload file's size.
-Result<void> read_journal(const archive::Archive& archive, verify::Options& opts)
+// What the journal says: each record revision's hash, each payload file's
+// size, each dataset's directory.
+Result<verify::JournalFacts> read_journal(const archive::Archive& archive)
 {
+  verify::JournalFacts facts;
   verify::RecordHashes out;
   auto reader = HEMERA_TRY(archive::journal::Reader::open(archive.layout().journal()));
   reader.parse_ahead(std::thread::hardware_concurrency());  // the walk waits for it
@@ -48,17 +49,17 @@ Result<void> read_journal(const archive::Archive& archive, verify::Options& opts
       out[event->dataset][event->record_revision] = *event->record_sha256;
     }
     if (!event->dataset.empty() && !event->path.empty()) {
-      opts.journaled_datasets[event->dataset] = event->path;
+      facts.journaled_datasets[event->dataset] = event->path;
     }
     if (event->version > 0) {
       std::string vpath = event->version_path();
       for (const auto& f : event->files) {
-        opts.journaled_sizes[vpath + "/" + f.path] = f.size;
+        facts.journaled_sizes[vpath + "/" + f.path] = f.size;
       }
     }
   }
-  opts.record_hashes = std::move(out);
-  return {};
+  facts.record_hashes = std::move(out);
+  return facts;
 }
 
 // Acknowledge the open problems (of the given datasets, or all).
@@ -167,10 +168,10 @@ int main(int argc, char** argv)
     if (auto done = archive::complete_interrupted(archive); !done) {
       log::warn("cannot complete interrupted commits: {}", done.error().to_string());
     }
-    HEMERA_TRY(read_journal(archive, opts));
+    // Read on another thread by verify::run, while it reads the tree.
+    opts.load_journal = [&archive] { return read_journal(archive); };
     opts.refresh_journal = [&archive]() -> Result<verify::RecordHashes> {
-      verify::Options fresh;
-      HEMERA_TRY(read_journal(archive, fresh));
+      auto fresh = HEMERA_TRY(read_journal(archive));
       return std::move(*fresh.record_hashes);
     };
     bool lock_warned = false;

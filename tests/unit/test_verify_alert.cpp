@@ -11,6 +11,8 @@
 #include <hemera/archive/root.hpp>
 #include <hemera/checksum.hpp>
 #include <hemera/verify/verify.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 using namespace hemera;
 namespace fs = std::filesystem;
@@ -53,6 +55,8 @@ void add_dataset(const fs::path& root, const std::string& uuid,
 }
 
 const char* const k_u1 = "0f8fad5b-d9cb-469f-a165-70867728950e";
+const char* const k_u2 = "1e8fad5b-d9cb-469f-a165-70867728950f";
+const char* const k_u3 = "2d8fad5b-d9cb-469f-a165-708677289510";
 
 }  // namespace
 
@@ -116,6 +120,58 @@ TEST_SUITE("verify")
     }
     CHECK(rules == std::vector<std::string>{"record.current", "record.revision", "record.missing"});
     CHECK(r->exit_code() == 1);
+  }
+
+  TEST_CASE("the journal read on another thread while the files are hashed: the same findings")
+  {
+    REQUIRE(archive::init("vl", tester()));
+    add_dataset("vl", k_u1, {{"a.na", "alpha"}});
+    add_dataset("vl", k_u2, {{"b.na", "beta"}});
+    auto a = archive::Archive::open("vl");
+    REQUIRE(a);
+    auto good = [](const char* u) { return checksum::sha256(std::string("{\"id\":\"") + u + "\"}\n"); };
+    verify::JournalFacts facts;
+    facts.record_hashes = verify::RecordHashes{};
+    (*facts.record_hashes)[k_u1][1] = good(k_u1);
+    (*facts.record_hashes)[k_u2][1] = good(k_u2);
+    int loads = 0;
+    verify::Options o;
+    o.load_journal = [&]() -> Result<verify::JournalFacts> {
+      ++loads;
+      return facts;
+    };
+    std::vector<std::string> locked;
+    o.lock_dataset = [&](const std::string& uuid) -> Result<util::FileLock> {
+      locked.push_back(uuid);
+      return util::FileLock();
+    };
+    auto r = verify::run(*a, o);
+    REQUIRE(r);
+    CHECK(r->problems.empty());
+    CHECK(loads == 1);
+    CHECK(r->files_ok == 2);
+    CHECK(r->tag_files == 6);  // each manifest, revision and metadata.json read once
+    // Each dataset locked while walked, and again while its records are compared.
+    CHECK(locked.size() == 4);
+    // A journal that disagrees: the record findings, and the payload checked all the same.
+    (*facts.record_hashes)[k_u1][1] = checksum::sha256("something else");
+    (*facts.record_hashes)[k_u1][2] = checksum::sha256("a second revision");
+    facts.journaled_datasets[k_u3] = std::string("DATB/gone/") + k_u3;
+    r = verify::run(*a, o);
+    REQUIRE(r);
+    std::vector<std::string> rules;
+    for (const auto& p : r->problems) {
+      rules.push_back(p.finding.rule);
+    }
+    INFO(fmt::format("{}", fmt::join(rules, " ")));
+    CHECK(rules == std::vector<std::string>{"record.current", "record.revision", "record.missing", "fixity.missing"});
+    CHECK(r->files_ok == 2);
+    // A journal that cannot be read: the run fails with its error.
+    o.load_journal = []() -> Result<verify::JournalFacts> { return fail(Errc::data, "corrupt journal line", "journal:3"); };
+    r = verify::run(*a, o);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::data);
+    CHECK(r.error().where == "journal:3");
   }
 
   TEST_CASE("a commit completed during the run: the journal is read again, once")

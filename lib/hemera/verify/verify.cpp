@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -232,8 +233,16 @@ bool in_collection(const DatasetDir& d, const std::string& want_in)
 }
 
 // Everything known about the datasets in scope, before hashing.
+// A dataset's record revisions, listed by the walk and compared with the
+// journal later (Walker::defer).
+struct RecordList {
+  bool has_current = false;
+  std::map<int, std::string> revisions;
+};
+
 struct Inventory {
   std::vector<Entry> entries;
+  std::optional<RecordList> records;  // when deferred
   std::vector<Problem> problems;
   std::size_t versions = 0;
   std::size_t listed = 0;  // manifest entries
@@ -246,6 +255,7 @@ struct Walker {
   const std::optional<RecordHashes>& hashes;
   std::int64_t now;
   Inventory& inv;
+  bool defer = false;  // list the record revisions into inv.records; compare later
 
   Problem problem(std::string rule, std::string file, std::string message, const DatasetDir& d,
                   int version = 0, std::string path = {})
@@ -535,7 +545,11 @@ struct Walker {
                                        d, 0, name));
       }
     }
-    records(d, ddir, has_current, revisions);
+    if (defer) {
+      inv.records = RecordList{has_current, std::move(revisions)};
+    } else {
+      records(d, ddir, has_current, revisions);
+    }
     if (versions.empty()) {
       inv.problems.push_back(problem("fixity.missing", d.rel + "/v1",
                                      "the dataset has no version directory", d));
@@ -931,8 +945,35 @@ Result<Report> run(archive::Archive& archive, const Options& options)
                 root.string(), "--collection");
   }
 
+  // The journal: Options' fields, or read on another thread (load_journal)
+  // while the tree is read; journal() waits for it.
+  std::future<Result<JournalFacts>> journal_reading;
+  if (options.load_journal) {
+    journal_reading = std::async(std::launch::async, options.load_journal);
+  }
+  JournalFacts loaded;
+  const std::optional<RecordHashes>* journal_hashes = &options.record_hashes;
+  const std::unordered_map<std::string, std::uint64_t>* journal_sizes = &options.journaled_sizes;
+  const std::map<std::string, std::string>* journal_datasets = &options.journaled_datasets;
+  auto journal = [&]() -> Result<void> {
+    if (journal_reading.valid()) {
+      loaded = HEMERA_TRY(journal_reading.get());
+      journal_hashes = &loaded.record_hashes;
+      journal_sizes = &loaded.journaled_sizes;
+      journal_datasets = &loaded.journaled_datasets;
+    }
+    return {};
+  };
+  // Without a budget the journal may still be read while the files are
+  // queued for hashing; otherwise the walk needs it first.
+  const bool streaming = !options.budget && !options.max_files && !options.progress;
+  const bool defer_records = streaming && journal_reading.valid();
+  if (!defer_records) {
+    HEMERA_TRY(journal());
+  }
+
   // Walk one dataset into `part`, under its lock.
-  auto hashes = std::make_shared<const std::optional<RecordHashes>>(options.record_hashes);
+  auto hashes = std::make_shared<const std::optional<RecordHashes>>(*journal_hashes);
   bool refreshed = false;
   std::mutex hashes_mutex;
   auto walk_one = [&](const DatasetDir& d, Inventory& part) -> Result<void> {
@@ -947,8 +988,11 @@ Result<Report> run(archive::Archive& archive, const Options& options)
       std::lock_guard<std::mutex> guard(hashes_mutex);
       mine = hashes;
     }
-    Walker walker{root, *mine, now, part};
+    Walker walker{root, *mine, now, part, defer_records};
     walker.dataset(d);
+    if (defer_records) {
+      return {};  // compare_records() later
+    }
     bool record_problem =
       std::any_of(part.problems.begin(), part.problems.end(),
                   [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
@@ -975,10 +1019,48 @@ Result<Report> run(archive::Archive& archive, const Options& options)
     again.dataset(d);
     return {};
   };
+  // The records of a dataset walked with defer_records, against the journal
+  // now read, under the dataset's lock again; the revisions are read here for
+  // the first time. The dataset's entries stay as they are (the workers may
+  // be hashing them): only the record findings and tag counts are added.
+  auto compare_records = [&](const DatasetDir& d, Inventory& part) -> Result<void> {
+    if (!part.records) {
+      return {};
+    }
+    std::optional<util::FileLock> dataset_lock;
+    if (options.lock_dataset) {
+      dataset_lock = HEMERA_TRY(options.lock_dataset(d.uuid));
+    }
+    auto check = [&](const std::optional<RecordHashes>& with) {
+      Inventory rec;
+      Walker walker{root, with, now, rec};
+      walker.records(d, root / d.rel, part.records->has_current, part.records->revisions);
+      return rec;
+    };
+    Inventory rec = check(*hashes);
+    bool record_problem =
+      std::any_of(rec.problems.begin(), rec.problems.end(),
+                  [](const Problem& p) { return p.finding.rule.rfind("record.", 0) == 0; });
+    if (record_problem && options.refresh_journal && !refreshed) {
+      // A commit may have completed since the journal was read (the listing
+      // of revisions is from the walk: a revision added since then is found
+      // by the next run).
+      refreshed = true;
+      if (auto fresh = options.refresh_journal()) {
+        hashes = std::make_shared<const std::optional<RecordHashes>>(std::move(*fresh));
+        rec = check(*hashes);
+      }
+    }
+    part.problems.insert(part.problems.end(), std::make_move_iterator(rec.problems.begin()),
+                         std::make_move_iterator(rec.problems.end()));
+    part.tag_files += rec.tag_files;
+    part.tag_bytes += rec.tag_bytes;
+    return {};
+  };
   // The size each file should have: journaled, else found at its last good
   // check; read or stat'ed later.
   auto journaled_size = [&](Entry& e) {
-    if (auto it = options.journaled_sizes.find(e.file); it != options.journaled_sizes.end()) {
+    if (auto it = journal_sizes->find(e.file); it != journal_sizes->end()) {
       e.journal_size = it->second;
       e.size = it->second;  // until the file is read or stat'ed
     }
@@ -1082,7 +1164,7 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   // hash each dataset's files as soon as it has been walked, and read and
   // merge hemera.db on the recorder's thread meanwhile. (A progress bar
   // needs the total first.)
-  if (!options.budget && !options.max_files && !options.progress) {
+  if (streaming) {
     std::mutex queue_mutex;
     std::condition_variable queue_cv;
     std::deque<Entry*> queue;
@@ -1142,6 +1224,26 @@ Result<Report> run(archive::Archive& archive, const Options& options)
       closed = true;
     }
     queue_cv.notify_all();
+    if (defer_records && !walk_error) {
+      // While the workers hash: the journal, then what needs it (the
+      // workers touch neither the sizes nor the problems).
+      if (auto j = journal(); !j) {
+        walk_error = j.error();
+      } else {
+        hashes = std::make_shared<const std::optional<RecordHashes>>(*journal_hashes);
+        for (Entry* e : all) {
+          journaled_size(*e);
+        }
+        for (std::size_t i = 0; i < selected.size() && !walk_error; ++i) {
+          if (auto r = compare_records(selected[i], parts[i]); !r) {
+            walk_error = r.error();
+          }
+        }
+      }
+      if (walk_error) {
+        abort = true;
+      }
+    }
     for (auto& t : threads) {
       t.join();
     }
@@ -1232,7 +1334,7 @@ Result<Report> run(archive::Archive& archive, const Options& options)
   }
   if (whole) {
     inv.problems.insert(inv.problems.end(), scan.stray.begin(), scan.stray.end());
-    for (const auto& [uuid, path] : options.journaled_datasets) {
+    for (const auto& [uuid, path] : *journal_datasets) {
       if (found.count(uuid) == 0) {
         Problem p = make_problem("fixity.missing", validate::Severity::error, path,
                                  "journaled dataset is missing from the archive", now);

@@ -28,6 +28,15 @@ namespace hemera::verify {
 // number (1 for metadata/0001.json) -> digest.
 using RecordHashes = std::map<std::string, std::map<int, checksum::Digest>>;
 
+// What the journal says, as run() uses it.
+struct JournalFacts {
+  std::optional<RecordHashes> record_hashes;  // when there is a journal
+  // The journaled size of each payload file, by path relative to the root.
+  std::unordered_map<std::string, std::uint64_t> journaled_sizes;
+  // The directory of each journaled dataset (UUID -> "DATB/campaign/<uuid>").
+  std::map<std::string, std::string> journaled_datasets;
+};
+
 // What to verify and how.
 struct Options {
   std::vector<std::string> datasets;          // UUIDs; empty: every dataset
@@ -43,6 +52,10 @@ struct Options {
   std::map<std::string, std::string> journaled_datasets;
   // Take the lock of a dataset (held while its tree is read), when set.
   std::function<Result<util::FileLock>(const std::string& uuid)> lock_dataset;
+  // When set, run() reads the journal with this, on another thread, instead
+  // of taking the three fields above: without a budget the files are hashed
+  // meanwhile, and the records compared with the journal once it is read.
+  std::function<Result<JournalFacts>()> load_journal;
   // Read the journal's record hashes again, when set: used once if a record
   // revision looks unjournaled (a commit may have completed during the run).
   std::function<Result<RecordHashes>()> refresh_journal;
