@@ -340,6 +340,16 @@ TEST_SUITE("catalog::profile")
     CHECK(has(profile(doc), "value.date", "$.distributionInformation.embargoEnd"));
   }
 
+  TEST_CASE("members of another type than the schema's are findings, never exceptions")
+  {
+    json doc = complete_record();
+    doc["spatialExtents"][0]["area"]["type"] = nullptr;  // found by fuzz_record
+    CHECK_NOTHROW(profile(doc));
+    doc["spatialExtents"][0]["area"]["type"] = 5;
+    CHECK_NOTHROW(profile(doc));
+    CHECK_FALSE(profile(doc).publishable);
+  }
+
   TEST_CASE("schema findings name the path; id and identifier must agree")
   {
     json doc = complete_record();

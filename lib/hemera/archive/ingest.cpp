@@ -17,6 +17,7 @@
 #include <hemera/metadata/record.hpp>
 #include <hemera/util/fs.hpp>
 #include <hemera/uuid.hpp>
+#include <hemera/util/json.hpp>
 
 namespace hemera::archive {
 
@@ -506,7 +507,7 @@ Result<IngestResult> ingest(Archive& archive, const IngestRequest& req, const In
     }
     if (!aux.empty()) {
       for (auto& v : doc["versions"]) {
-        if (v.value("version", 0) == result.version) {
+        if (util::member_or(v, "version", 0) == result.version) {
           v["auxiliaryFiles"] = aux;
         }
       }

@@ -16,6 +16,7 @@
 #include <hemera/archive/root.hpp>
 #include <hemera/auth/auth.hpp>
 #include <hemera/auth/session.hpp>
+#include <hemera/util/json.hpp>
 
 namespace hemera::csw::oidc {
 
@@ -269,7 +270,7 @@ Result<std::string> verify_id_token(std::string_view token, std::string_view jwk
   const json* jwk = nullptr;
   std::size_t rsa_keys = 0;
   for (const auto& k : keys["keys"]) {
-    if (!k.is_object() || k.value("kty", "") != "RSA" || (k.contains("use") && k["use"] != "sig") ||
+    if (!k.is_object() || util::member_or<std::string>(k, "kty", "") != "RSA" || (k.contains("use") && k["use"] != "sig") ||
         (k.contains("alg") && k["alg"] != "RS256")) {
       continue;
     }
@@ -426,7 +427,7 @@ Result<std::string> SignIn::finish(const std::string& state, const std::string& 
   auto [status, body] = HEMERA_TRY(http(m_provider, m_provider.issuer + "/oauth/token", &form));
   auto reply = json::parse(body, nullptr, false);
   if (status != 200 || reply.is_discarded() || !reply.is_object()) {
-    std::string why = !reply.is_discarded() && reply.is_object() ? reply.value("error", "") : "";
+    std::string why = !reply.is_discarded() && reply.is_object() ? util::member_or<std::string>(reply, "error", "") : "";
     return fail(status == 401 || why == "invalid_client" ? Errc::config : Errc::no_perm,
                 fmt::format("the ORCID provider refused the code (HTTP {}{})", status, why.empty() ? "" : ", " + why),
                 {}, {}, "oidc.token");

@@ -19,6 +19,7 @@
 #include <valijson/validator.hpp>
 
 #include <hemera/uuid.hpp>
+#include <hemera/util/json.hpp>
 
 namespace hemera::metadata {
 
@@ -217,7 +218,7 @@ bool check_extents(Ctx& c, const json& doc)
     if (area == nullptr || !area->is_object()) {
       continue;
     }
-    std::string type = area->value("type", "");
+    std::string type = util::member_or<std::string>(*area, "type", "");
     if (type == "point") {
       check_lat(c, base + ".latitude", at(*area, {"latitude"}));
       check_lon(c, base + ".longitude", at(*area, {"longitude"}));

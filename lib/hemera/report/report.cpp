@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <hemera/archive/journal.hpp>
+#include <hemera/util/json.hpp>
 
 namespace hemera::report {
 
@@ -252,14 +253,15 @@ Result<Report> build(archive::Archive& archive, const config::Config& config, st
   std::string line;
   while (std::getline(in, line)) {
     auto j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || j.value("allowed", true)) {
+    if (j.is_discarded() || !j.is_object() || util::member_or(j, "allowed", true)) {
       continue;
     }
     ++r.denied_total;
-    std::string action = j.value("action", std::string());
+    std::string action = util::member_or<std::string>(j, "action", "");
     ++r.denied_by_action[action];
-    r.denied_recent.push_back({j.value("time", std::string()), j.value("actor", std::string()), action,
-                               j.value("dataset", std::string()), j.value("detail", std::string())});
+    r.denied_recent.push_back({util::member_or<std::string>(j, "time", ""), util::member_or<std::string>(j, "actor", ""),
+                               action, util::member_or<std::string>(j, "dataset", ""),
+                               util::member_or<std::string>(j, "detail", "")});
     if (r.denied_recent.size() > 20) {
       r.denied_recent.erase(r.denied_recent.begin());
     }
