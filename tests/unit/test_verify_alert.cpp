@@ -54,6 +54,15 @@ void add_dataset(const fs::path& root, const std::string& uuid,
   write(d / "metadata.json", "{\"id\":\"" + uuid + "\"}\n");
 }
 
+// A lock_dataset that records the datasets it is asked for and locks nothing.
+std::function<Result<util::FileLock>(const std::string&)> record_locks(std::vector<std::string>& locked)
+{
+  return [&locked](const std::string& uuid) -> Result<util::FileLock> {
+    locked.push_back(uuid);
+    return util::FileLock();
+  };
+}
+
 const char* const k_u1 = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const char* const k_u2 = "1e8fad5b-d9cb-469f-a165-70867728950f";
 const char* const k_u3 = "2d8fad5b-d9cb-469f-a165-708677289510";
@@ -141,10 +150,7 @@ TEST_SUITE("verify")
       return facts;
     };
     std::vector<std::string> locked;
-    o.lock_dataset = [&](const std::string& uuid) -> Result<util::FileLock> {
-      locked.push_back(uuid);
-      return util::FileLock();
-    };
+    o.lock_dataset = record_locks(locked);
     auto r = verify::run(*a, o);
     REQUIRE(r);
     CHECK(r->problems.empty());
@@ -191,10 +197,7 @@ TEST_SUITE("verify")
       return h;
     };
     std::vector<std::string> locked;
-    o.lock_dataset = [&](const std::string& uuid) -> Result<util::FileLock> {
-      locked.push_back(uuid);
-      return util::FileLock();
-    };
+    o.lock_dataset = record_locks(locked);
     auto r = verify::run(*a, o);
     REQUIRE(r);
     CHECK(r->problems.empty());

@@ -504,6 +504,29 @@ Hit hit_of(db::Row&& r, std::size_t skip)
   return h;
 }
 
+// The hits of `page` (rids), in the page's order: only these rows are read.
+Result<std::vector<Hit>> page_hits(db::Database& d, const std::vector<std::int64_t>& page)
+{
+  std::vector<Hit> out;
+  if (page.empty()) {
+    return out;
+  }
+  auto rows = HEMERA_TRY(d.query(
+    fmt::format("SELECT c.rid, {} FROM json_each(?) j CROSS JOIN catalog c ON c.rid = j.value", k_hit_columns),
+    {id_array(page)}));
+  std::map<std::int64_t, Hit> by_rid;
+  for (auto& r : rows) {
+    std::int64_t rid = r[0].integer;
+    by_rid.emplace(rid, hit_of(std::move(r), 1));
+  }
+  for (auto rid : page) {
+    if (auto it = by_rid.find(rid); it != by_rid.end()) {
+      out.push_back(std::move(it->second));
+    }
+  }
+  return out;
+}
+
 // The page of `candidates` (sorted rids) in `order`, an order an index
 // walks: the walk reads the rids in that order and keeps the candidates (a
 // binary search each); then only the page's rows are read. No candidate list
@@ -545,24 +568,7 @@ Result<std::optional<std::vector<Hit>>> walk_page(db::Database& d, const std::st
     }
     chunk = std::min(chunk * 4, std::max(most, chunk + 1));
   }
-  std::vector<Hit> out;
-  if (page.empty()) {
-    return out;
-  }
-  auto rows = HEMERA_TRY(d.query(
-    fmt::format("SELECT c.rid, {} FROM json_each(?) j CROSS JOIN catalog c ON c.rid = j.value", k_hit_columns),
-    {id_array(page)}));
-  std::map<std::int64_t, Hit> by_rid;
-  for (auto& r : rows) {
-    std::int64_t rid = r[0].integer;
-    by_rid.emplace(rid, hit_of(std::move(r), 1));
-  }
-  for (auto rid : page) {
-    if (auto it = by_rid.find(rid); it != by_rid.end()) {
-      out.push_back(std::move(it->second));
-    }
-  }
-  return out;
+  return page_hits(d, page);
 }
 
 // The page of the text matches among `candidates` in the order
@@ -574,9 +580,8 @@ Result<std::vector<Hit>> relevance_page(db::Database& d, Cache& cache, const std
                                         const Query& q)
 {
   auto scored = HEMERA_TRY(rank_text(d, cache, fts, candidates, n_rows));
-  std::vector<Hit> hits;
   if (scored.size() <= q.offset || q.limit == 0) {
-    return hits;
+    return std::vector<Hit>{};
   }
   auto better = [&](double a, double b) { return q.descending ? a > b : a < b; };
   const std::size_t want = q.offset + q.limit;
@@ -609,20 +614,7 @@ Result<std::vector<Hit>> relevance_page(db::Database& d, Cache& cache, const std
   for (std::size_t i = q.offset; i < std::min(want, scored.size()); ++i) {
     page.push_back(scored[i].rid);
   }
-  std::map<std::int64_t, Hit> by_rid;
-  for (auto& r : HEMERA_TRY(d.query(fmt::format("SELECT c.rid, {} FROM json_each(?) j CROSS JOIN catalog c "
-                                                "ON c.rid = j.value",
-                                                k_hit_columns),
-                                    {id_array(page)}))) {
-    std::int64_t rid = r[0].integer;
-    by_rid.emplace(rid, hit_of(std::move(r), 1));
-  }
-  for (auto rid : page) {
-    if (auto it = by_rid.find(rid); it != by_rid.end()) {
-      hits.push_back(std::move(it->second));
-    }
-  }
-  return hits;
+  return page_hits(d, page);
 }
 
 }  // namespace
