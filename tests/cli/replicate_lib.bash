@@ -55,7 +55,12 @@ start_vsftpd() {
   mkdir -p "$dir" /var/run/vsftpd/empty
   chown "$REPL_USER": "$dir"
   FTP_PORT=${FTP_PORT_FIXED:-$(free_port)}
-  local pasv; pasv=$(free_port)
+  # Passive ports below the kernel's ephemeral range: a run of thousands of
+  # data connections leaves thousands of ports of that range in TIME_WAIT,
+  # and vsftpd gives up ("500 OOPS: priv_sock_get_int") when ten random
+  # ports of its range in a row cannot be bound.
+  local eph pasv; eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+  pasv=$((10000 + RANDOM % (eph > 10800 ? eph - 10400 : 400)))
   cat >"$conf" <<CONF
 listen=YES
 listen_ipv6=NO
@@ -71,8 +76,8 @@ allow_writeable_chroot=YES
 local_root=$dir
 pasv_enable=YES
 pasv_address=127.0.0.1
-pasv_min_port=$((pasv > 64000 ? 20000 : pasv))
-pasv_max_port=$((pasv > 64000 ? 20400 : pasv + 400))
+pasv_min_port=$pasv
+pasv_max_port=$((pasv + 399))
 pam_service_name=vsftpd
 secure_chroot_dir=/var/run/vsftpd/empty
 seccomp_sandbox=NO

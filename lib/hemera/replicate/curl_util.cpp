@@ -30,6 +30,26 @@ Easy::~Easy()
   }
 }
 
+namespace {
+
+// Whether libcurl has a socket to wait on for the transfers of `multi`.
+bool has_sockets(CURLM* multi)
+{
+  fd_set r;
+  fd_set w;
+  fd_set e;
+  FD_ZERO(&r);
+  FD_ZERO(&w);
+  FD_ZERO(&e);
+  int max_fd = -1;
+  if (curl_multi_fdset(multi, &r, &w, &e, &max_fd) != CURLM_OK) {
+    return true;
+  }
+  return max_fd >= 0;
+}
+
+}  // namespace
+
 CURLcode Easy::perform()
 {
   if (m_curl == nullptr || m_multi == nullptr) {
@@ -40,6 +60,7 @@ CURLcode Easy::perform()
   }
   CURLcode result = CURLE_OK;
   bool done = false;
+  int idle_spins = 0;
   while (!done) {
     int running = 0;
     CURLMcode mc = curl_multi_perform(m_multi, &running);
@@ -57,6 +78,14 @@ CURLcode Easy::perform()
     if (done || running == 0) {
       break;
     }
+    // No socket to wait on and no timer due: libcurl 7.88 is between two
+    // steps it takes on its next call (the FTP data connection after the
+    // EPSV reply is made then); call it again at once rather than sleep.
+    if (idle_spins < k_max_idle_spins && !has_sockets(m_multi)) {
+      ++idle_spins;
+      continue;
+    }
+    idle_spins = 0;
     if (curl_multi_poll(m_multi, nullptr, 0, k_poll_cap_ms, nullptr) != CURLM_OK) {
       result = CURLE_RECV_ERROR;
       break;

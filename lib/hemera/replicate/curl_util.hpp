@@ -42,6 +42,9 @@ class Easy {
 
   // The longest wait for socket activity before libcurl is run again.
   static constexpr int k_poll_cap_ms = 5;
+  // The most calls in a row made without waiting while libcurl has no
+  // socket to wait on (a sleep follows, so a stuck state cannot spin).
+  static constexpr int k_max_idle_spins = 64;
 
  private:
   CURL* m_curl = nullptr;
