@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # hemera-replicate to a real OpenSSH sshd (SFTP) on 127.0.0.1: the shared
-# conformance checks, a pinned host key (a wrong pin exits 69), a key the
+# conformance checks (with read-back and with trust_transport), a pinned host key (a wrong pin exits 69), a key the
 # server does not accept (78), a key file readable by others refused.
 source "$HEMERA_SRC/tests/cli/lib.sh"
 source "$HEMERA_SRC/tests/cli/replicate_lib.bash"
@@ -22,6 +22,13 @@ targets:
 CONF
 conformance sftp sftp.yaml "$T/sftproot/hemera"
 A=$CONF_ARCHIVE
+
+# trust_transport: each upload is renamed in the same exchange once the
+# server has acknowledged every byte and the file read matched its manifest
+# (a damaged local file is never renamed into place; a repair replaces an
+# existing remote file the long way).
+{ cat sftp.yaml; printf '    trust_transport: true\n'; } | sed 's#/sftproot/hemera#/sftproot/trusted#' >trusted.yaml
+conformance sftp-trusted trusted.yaml "$T/sftproot/trusted"
 
 # A wrong host key pin: 69, nothing sent.
 other=$(ssh-keygen -lf "$T/ssh/otherhost.pub" | awk '{print $2}')

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include <unistd.h>
+
+#include <hemera/replicate/curl_util.hpp>
 #include <hemera/replicate/target.hpp>
 
 using namespace hemera;
@@ -199,5 +205,86 @@ TEST_SUITE("replicate::Target")
       REQUIRE_FALSE(r);
       CHECK(r.error().code == Errc::temp_fail);
     }
+  }
+}
+
+TEST_SUITE("replicate::detail::upload_read")
+{
+  // Feed the read callback as libcurl would, until EOF or abort; return
+  // what it handed over and whether it aborted.
+  struct Fed {
+    std::string data;
+    bool aborted = false;
+  };
+  Fed feed(replicate::detail::UploadSource& src, std::size_t chunk)
+  {
+    Fed out;
+    std::vector<char> buf(chunk);
+    for (;;) {
+      auto n = replicate::detail::upload_read(buf.data(), 1, buf.size(), &src);
+      if (n == CURL_READFUNC_ABORT) {
+        out.aborted = true;
+        return out;
+      }
+      if (n == 0) {
+        return out;
+      }
+      out.data.append(buf.data(), n);
+    }
+  }
+
+  TEST_CASE("the gate hands over the last byte only when size and digest match")
+  {
+    auto dir = fs::temp_directory_path() / ("hemera-gate-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string body(70000, 'x');
+    const checksum::FileHash good{body.size(), checksum::sha256(body)};
+    struct Case {
+      const char* name;
+      std::string content;
+      bool pass;
+    };
+    const Case cases[] = {
+      {"same bytes", body, true},
+      {"one byte changed", std::string(body).replace(69999, 1, "y"), false},
+      {"one byte more", body + "x", false},
+      {"one byte fewer", body.substr(1), false},
+    };
+    for (const auto& c : cases) {
+      for (std::size_t chunk : {std::size_t{1000}, std::size_t{65536}, std::size_t{1} << 20}) {
+        CAPTURE(c.name);
+        CAPTURE(chunk);
+        write(dir / "f", c.content);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen((dir / "f").c_str(), "rb"), &std::fclose);
+        REQUIRE(f);
+        replicate::detail::UploadSource src;
+        src.file = f.get();
+        src.expect = &good;
+        auto fed = feed(src, chunk);
+        CHECK(fed.aborted == !c.pass);
+        CHECK(src.mismatch == !c.pass);
+        if (c.pass) {
+          CHECK(fed.data == body);
+          REQUIRE(src.digest);
+          CHECK(*src.digest == good.digest);
+        } else {
+          // The whole expected size never reaches libcurl.
+          CHECK(fed.data.size() < body.size());
+        }
+      }
+    }
+    // An empty file that should be empty passes; one that should not fails.
+    write(dir / "e", "");
+    for (bool expect_empty : {true, false}) {
+      std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen((dir / "e").c_str(), "rb"), &std::fclose);
+      const checksum::FileHash want = expect_empty ? checksum::FileHash{0, checksum::sha256("")} : good;
+      replicate::detail::UploadSource src;
+      src.file = f.get();
+      src.expect = &want;
+      auto fed = feed(src, 4096);
+      CHECK(fed.aborted != expect_empty);
+      CHECK(fed.data.empty());
+    }
+    fs::remove_all(dir);
   }
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <hemera/replicate/curl_util.hpp>
 
+#include <algorithm>
 #include <mutex>
+
+#include <poll.h>
 
 #include <fmt/format.h>
 
@@ -78,12 +81,21 @@ CURLcode Easy::perform()
     if (done || running == 0) {
       break;
     }
-    // No socket to wait on and no timer due: libcurl 7.88 is between two
-    // steps it takes on its next call (the FTP data connection after the
-    // EPSV reply is made then); call it again at once rather than sleep.
-    if (idle_spins < k_max_idle_spins && !has_sockets(m_multi)) {
-      ++idle_spins;
-      continue;
+    // No socket to wait on: libcurl 7.88 is between two steps. The first
+    // time, call it again at once (the FTP data connection after the EPSV
+    // reply is made on the next call); after that, wait a little for the
+    // connection to become readable (SFTP waiting for the server's reply to
+    // a write) rather than spin or sleep the whole cap.
+    if (!has_sockets(m_multi)) {
+      if (idle_spins++ == 0) {
+        continue;
+      }
+      curl_socket_t s = CURL_SOCKET_BAD;
+      if (curl_easy_getinfo(m_curl, CURLINFO_ACTIVESOCKET, &s) == CURLE_OK && s != CURL_SOCKET_BAD) {
+        pollfd p{s, POLLIN, 0};
+        (void)::poll(&p, 1, k_idle_wait_ms);
+        continue;
+      }
     }
     idle_spins = 0;
     if (curl_multi_poll(m_multi, nullptr, 0, k_poll_cap_ms, nullptr) != CURLM_OK) {
@@ -117,6 +129,10 @@ std::size_t upload_read(char* buffer, std::size_t size, std::size_t count, void*
 {
   auto* src = static_cast<UploadSource*>(user);
   std::size_t want = size * count;
+  if (src->expect != nullptr) {
+    // Never read past the expected size (a longer file is caught below).
+    want = static_cast<std::size_t>(std::min<std::uint64_t>(want, src->expect->size - src->sent));
+  }
   if (src->limiter != nullptr && want > 0) {
     want = src->limiter->acquire(want);
   }
@@ -127,6 +143,17 @@ std::size_t upload_read(char* buffer, std::size_t size, std::size_t count, void*
   }
   src->hasher.update(buffer, n);
   src->sent += n;
+  if (src->expect != nullptr && (n == 0 || src->sent >= src->expect->size)) {
+    // The end of what may be sent: check it before libcurl has it all (a
+    // file that goes on past the expected size fails too).
+    src->digest = src->hasher.finish();
+    const bool longer = src->sent == src->expect->size && std::fgetc(src->file) != EOF;
+    if (longer || src->sent != src->expect->size || !(*src->digest == src->expect->digest)) {
+      src->mismatch = true;
+      return CURL_READFUNC_ABORT;
+    }
+    src->expect = nullptr;  // checked: what follows is EOF
+  }
   return n;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,9 +43,9 @@ class Easy {
 
   // The longest wait for socket activity before libcurl is run again.
   static constexpr int k_poll_cap_ms = 5;
-  // The most calls in a row made without waiting while libcurl has no
-  // socket to wait on (a sleep follows, so a stuck state cannot spin).
-  static constexpr int k_max_idle_spins = 64;
+  // The longest wait for the connection to become readable while libcurl
+  // has no socket to wait on.
+  static constexpr int k_idle_wait_ms = 1;
 
  private:
   CURL* m_curl = nullptr;
@@ -74,6 +75,13 @@ struct UploadSource {
   std::uint64_t sent = 0;
   bool read_error = false;
   RateLimiter* limiter = nullptr;  // the run's shared bandwidth limit, if any
+  // The gate: when `expect` is set, the last byte is handed to libcurl only
+  // if the whole file read has exactly that size and digest; otherwise the
+  // transfer is aborted (`mismatch`) before it can complete, so that nothing
+  // queued after it (a rename) runs. `digest` holds what was read.
+  const checksum::FileHash* expect = nullptr;
+  bool mismatch = false;
+  std::optional<checksum::Digest> digest;
 };
 
 // CURLOPT_READFUNCTION for UploadSource.

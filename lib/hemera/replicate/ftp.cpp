@@ -85,10 +85,61 @@ class CurlTarget final : public Target {
     return upload(key, source, offset);
   }
 
+  // SFTP: the server answers every write with a status for its byte range,
+  // so once libcurl has the last byte acknowledged the temporary file holds
+  // exactly what was read. The last byte goes only if the file read matches
+  // `expected`; the rename follows in the same exchange (libcurl's
+  // post-transfer commands run only after a complete upload).
+  Result<checksum::FileHash> put_placed(const std::string& tmp, const std::string& key, const fs::path& source,
+                                        const checksum::FileHash& expected) override
+  {
+    if (!m_sftp) {
+      return fail(Errc::unavailable, "an upload renamed on acknowledgement needs SFTP", where(key));
+    }
+    Slist post;
+    auto missing = missing_dirs(key);
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      post.add("*mkdir " + abs(*it));
+    }
+    post.add("rename " + abs(tmp) + " " + abs(key));
+    detail::UploadSource src;
+    auto up = upload(tmp, source, 0, &src, &expected, post.get());
+    if (!up && m_last_rc == CURLE_QUOTE_ERROR && src.sent == expected.size && !src.mismatch) {
+      // The upload was complete and checked; the rename was refused (an
+      // SFTP rename does not replace an existing file): the long way.
+      HEMERA_TRY(rename(tmp, key));
+      return checksum::FileHash{src.sent, *src.digest};
+    }
+    if (!up) {
+      return up;
+    }
+    if (!src.mismatch) {
+      for (const auto& d : missing) {
+        m_dirs.insert(d);
+      }
+    }
+    return up;
+  }
+
  private:
+  // The parents of `key` not known to exist at the remote site, deepest first.
+  std::vector<std::string> missing_dirs(const std::string& key) const
+  {
+    std::vector<std::string> missing;
+    for (auto d = parent_of(key); !d.empty() && m_dirs.count(d) == 0; d = parent_of(d)) {
+      missing.push_back(d);
+    }
+    return missing;
+  }
+
   // Upload `source` from `offset` on (appended to `key` when offset > 0),
   // hashing the whole file: the part already sent is read and hashed first.
-  Result<checksum::FileHash> upload(const std::string& key, const fs::path& source, std::uint64_t offset)
+  // With `expect`, the upload is gated on the file matching it (see
+  // UploadSource) and `post` runs after it; `gate` then tells what was read
+  // (a mismatch returns the digest read, the transfer aborted).
+  Result<checksum::FileHash> upload(const std::string& key, const fs::path& source, std::uint64_t offset,
+                                    detail::UploadSource* gate = nullptr, const checksum::FileHash* expect = nullptr,
+                                    curl_slist* post = nullptr)
   {
     HEMERA_TRY(ensure_entry());
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(source.c_str(), "rb"), &std::fclose);
@@ -97,9 +148,19 @@ class CurlTarget final : public Target {
     }
     std::error_code ec;
     auto size = fs::file_size(source, ec);
-    detail::UploadSource src;
+    detail::UploadSource own;
+    detail::UploadSource& src = gate != nullptr ? *gate : own;
     src.file = f.get();
     src.limiter = m_config.limiter.get();
+    if (expect != nullptr) {
+      if (size != expect->size) {
+        // Not even the size: nothing is sent.
+        src.mismatch = true;
+        src.sent = size;
+        return checksum::FileHash{size, checksum::Digest{}};
+      }
+      src.expect = expect;
+    }
     if (offset > size) {
       return fail(Errc::io, "the temporary file is longer than the local file", where(key));
     }
@@ -126,16 +187,23 @@ class CurlTarget final : public Target {
     if (m_config.bwlimit > 0) {
       curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(m_config.bwlimit));
     }
+    if (post != nullptr) {
+      curl_easy_setopt(c, CURLOPT_POSTQUOTE, post);
+    }
     auto rc = m_easy.perform();
+    m_last_rc = rc;
     if (src.read_error) {
       return fail(Errc::io, "read error while uploading", source.string());
+    }
+    if (src.mismatch) {
+      return checksum::FileHash{src.sent, src.digest.value_or(checksum::Digest{})};
     }
     if (rc != CURLE_OK) {
       return tl::unexpected(detail::curl_error(rc, m_err, "upload", where(key)));
     }
     capture_entry();
     m_binary = true;
-    return checksum::FileHash{offset + src.sent, src.hasher.finish()};
+    return checksum::FileHash{offset + src.sent, src.digest ? *src.digest : src.hasher.finish()};
   }
 
  public:
@@ -143,11 +211,7 @@ class CurlTarget final : public Target {
   {
     HEMERA_TRY(ensure_entry());
     Slist q;
-    auto dir = parent_of(to);
-    std::vector<std::string> missing;
-    for (auto d = dir; !d.empty() && m_dirs.count(d) == 0; d = parent_of(d)) {
-      missing.push_back(d);
-    }
+    auto missing = missing_dirs(to);
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
       q.add(std::string(m_sftp ? "*mkdir " : "*MKD ") + abs(*it));
     }
@@ -335,7 +399,7 @@ class CurlTarget final : public Target {
 
   [[nodiscard]] Properties properties() const override
   {
-    return {m_scheme, !m_sftp, false, true, true};
+    return {m_scheme, !m_sftp, false, true, true, m_sftp};
   }
 
  private:
@@ -565,6 +629,7 @@ class CurlTarget final : public Target {
   std::set<std::string> m_dirs;
   Easy m_easy;
   char m_err[CURL_ERROR_SIZE] = {};
+  CURLcode m_last_rc = CURLE_OK;  // of the last upload
 };
 
 }  // namespace

@@ -583,26 +583,53 @@ class Engine {
         offset = (*st)->size;
       }
     }
+    // An upload that failed: the local file's fault (a problem) or the
+    // remote site's (an error).
+    auto upload_failed = [&](const Error& e) {
+      if (e.code == Errc::no_input || (e.code == Errc::io && e.where == it.local.string())) {
+        o.kind = Outcome::Kind::problem;
+        o.problem = {it.key, "missing-local", e.to_string()};
+        return o;
+      }
+      return err(e);
+    };
+    // What was read differs from the manifest: nothing under the final name.
+    auto mismatch = [&](const checksum::FileHash& read) {
+      (void)t.remove(tmp);
+      o.kind = Outcome::Kind::problem;
+      o.problem = {it.key, "local-mismatch",
+                   fmt::format("the local file does not match its manifest (expected {}, read {}): not uploaded; "
+                               "repair it with hemera-repair --from TARGET",
+                               it.sha.hex(), read.digest.hex())};
+      return o;
+    };
+    std::error_code ec;
+    const std::uint64_t local_size = it.size ? *it.size : fs::file_size(it.local, ec);
+    if (m_config.trust_transport && offset == 0 && !ec && t.properties().placed_upload) {
+      // Every write acknowledged by the server, the size and digest of what
+      // was read checked before the last byte goes: renamed in the same
+      // exchange.
+      const checksum::FileHash want{local_size, it.sha};
+      auto sent = t.put_placed(tmp, it.key, it.local, want);
+      if (!sent) {
+        return upload_failed(sent.error());
+      }
+      o.bytes = sent->size;
+      if (!(sent->digest == it.sha) || sent->size != local_size) {
+        return mismatch(*sent);
+      }
+      o.kind = Outcome::Kind::uploaded;
+      return o;
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto sent = offset > 0 ? t.resume_temp(tmp, it.local, offset, it.sha) : t.put_temp(tmp, it.local, it.sha);
       if (!sent) {
-        if (sent.error().code == Errc::no_input || (sent.error().code == Errc::io && sent.error().where == it.local.string())) {
-          o.kind = Outcome::Kind::problem;
-          o.problem = {it.key, "missing-local", sent.error().to_string()};
-          return o;
-        }
-        return err(sent.error());
+        return upload_failed(sent.error());
       }
       o.bytes = sent->size - std::min(offset, sent->size);
       offset = 0;  // a second attempt starts afresh
       if (!(sent->digest == it.sha) || (it.size && *it.size != sent->size)) {
-        (void)t.remove(tmp);
-        o.kind = Outcome::Kind::problem;
-        o.problem = {it.key, "local-mismatch",
-                     fmt::format("the local file does not match its manifest (expected {}, read {}): not uploaded; "
-                                 "repair it with hemera-repair --from TARGET",
-                                 it.sha.hex(), sent->digest.hex())};
-        return o;
+        return mismatch(*sent);
       }
       auto ok = arrived(t, tmp, it, sent->size);
       if (!ok) {

@@ -178,6 +178,11 @@ class RetryTarget final : public Target {
   {
     return again([&] { return m_inner->rename(from, to); });
   }
+  Result<checksum::FileHash> put_placed(const std::string& tmp, const std::string& key, const fs::path& source,
+                                        const checksum::FileHash& expected) override
+  {
+    return again([&] { return m_inner->put_placed(tmp, key, source, expected); });
+  }
   Result<std::optional<RemoteStat>> stat(const std::string& key) override
   {
     return again([&] { return m_inner->stat(key); });

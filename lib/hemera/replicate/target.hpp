@@ -32,6 +32,7 @@ struct Properties {
   bool stored_hash = false;    // the server keeps a SHA-256 it checked itself (S3)
   bool network = true;         // false for file://
   bool resumable = false;      // resume_temp appends to a partial temporary file
+  bool placed_upload = false;  // put_placed: every write acknowledged, renamed in the same exchange (SFTP)
 };
 
 // One remote object.
@@ -90,6 +91,19 @@ class Target {
   }
   // Move `from` to `to`, replacing `to` if it exists; create `to`'s folders.
   virtual Result<void> rename(const std::string& from, const std::string& to) = 0;
+  // Where properties().placed_upload: upload `source` to the temporary name
+  // `tmp` and, only if what was read has exactly `expected`'s size and
+  // SHA-256 and the server acknowledged every byte of it, rename it to `key`
+  // in the same exchange. Returns what was read: a digest or size other than
+  // `expected` means nothing was renamed (the temporary file may remain).
+  virtual Result<checksum::FileHash> put_placed(const std::string& tmp, const std::string& key,
+                                                const fs::path& source, const checksum::FileHash& expected)
+  {
+    (void)tmp;
+    (void)source;
+    (void)expected;
+    return fail(Errc::unavailable, "this target cannot rename on acknowledgement", key);
+  }
   // Return the size of `key`, or nullopt when it does not exist.
   virtual Result<std::optional<RemoteStat>> stat(const std::string& key) = 0;
   // Return the SHA-256 the server stored and checked itself, or nullopt when
