@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # kill -9 of hemera-replicate at random instants while it replicates a tree
-# to vsftpd, each kill followed by another run; an observer polling the
+# to vsftpd (or sshd, CRASH_PROTO=sftp), each kill followed by another run; an observer polling the
 # remote tree sees only temporary names or complete, correct files; the final
 # tree is identical, without temporaries, and every event acknowledged.
 # Parameters (environment): HEMERA_REPL_KILLS (default 6; bench/replicate
@@ -12,14 +12,32 @@ source "$HEMERA_SRC/tests/cli/replicate_lib.bash"
 KILLS=${HEMERA_REPL_KILLS:-6}
 FILES=${HEMERA_REPL_FILES:-300}
 ensure_user
-start_vsftpd "$T/ftproot" no
-cat >ftp.yaml <<CONF
+if [[ ${CRASH_PROTO:-ftp} == sftp ]]; then
+  # SFTP with trust_transport: each file renamed in the same exchange as
+  # its upload (server-replicate-crash-sftp.sh).
+  start_sshd
+  mkdir -p "$T/sftproot" && chown "$REPL_USER": "$T/sftproot"
+  REMOTE=$T/sftproot/hemera
+  cat >ftp.yaml <<CONF
+targets:
+  far:
+    url: sftp://127.0.0.1:$SSH_PORT$REMOTE
+    user: $REPL_USER
+    key_file: $T/ssh/client_key
+    host_key_sha256: "$SSH_HOSTKEY_SHA256"
+    trust_transport: true
+CONF
+else
+  start_vsftpd "$T/ftproot" no
+  REMOTE=$T/ftproot/hemera
+  cat >ftp.yaml <<CONF
 targets:
   far:
     url: ftp://127.0.0.1:$FTP_PORT/hemera
     user: $REPL_USER
     password_file: $T/ftp.secret
 CONF
+fi
 
 A=$T/arch
 hemera-init --root "$A" -q
@@ -44,7 +62,7 @@ done
 events=$i
 
 # The observer: every file under a final name must equal the local file.
-"$PY" - "$A" "$T/ftproot/hemera" "$T/observer.stop" >"$T/observer.log" 2>&1 <<'PYEOF' &
+"$PY" - "$A" "$REMOTE" "$T/observer.stop" >"$T/observer.log" 2>&1 <<'PYEOF' &
 import hashlib, os, sys, time
 local, remote, stop = sys.argv[1:4]
 def sha(p):
@@ -93,8 +111,8 @@ wait "$OBS" || true
 cat "$T/observer.log"
 grep -q '^BAD' "$T/observer.log" && fail "the observer saw a wrong or partial file under a final name"
 grep -q '^checked' "$T/observer.log" || fail "the observer did not run"
-same_tree "$A" "$T/ftproot/hemera"
-no_temps "$T/ftproot/hemera"
+same_tree "$A" "$REMOTE"
+no_temps "$REMOTE"
 acked=$(sqlite3 "$A/.hemera/hemera.db" "SELECT COUNT(*) FROM replication_acks WHERE target = 'far'" 2>/dev/null ||
   "$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM replication_acks WHERE target=?",("far",)).fetchone()[0])' "$A/.hemera/hemera.db")
 [[ $acked == "$events" ]] || fail "expected $events acknowledged events, found $acked"
