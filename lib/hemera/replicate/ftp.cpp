@@ -73,6 +73,21 @@ class CurlTarget final : public Target {
     }
   }
 
+  Result<void> connect() override
+  {
+    if (!m_sftp) {
+      return ensure_entry();
+    }
+    // The base folder's URL without a body: log in, no request.
+    CURL* c = setup(url_of(""));
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    auto rc = m_easy.perform();
+    if (rc != CURLE_OK) {
+      return tl::unexpected(detail::curl_error(rc, m_err, "connect", where("")));
+    }
+    return {};
+  }
+
   Result<checksum::FileHash> put_temp(const std::string& key, const fs::path& source,
                                       const checksum::Digest& /*expected*/) override
   {

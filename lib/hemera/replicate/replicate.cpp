@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -296,8 +297,17 @@ class Engine {
     }
     report.connected = m_targets.front()->properties().network;
 
-    // Temporary files of an interrupted run: no other run holds the lock.
+    // The other connections log in while the first lists the temporary
+    // files (a failure here shows again, and is reported, on first use).
+    std::vector<std::thread> logins;
+    for (std::size_t i = 1; i < m_targets.size(); ++i) {
+      logins.emplace_back([t = m_targets[i].get()] { (void)t->connect(); });
+    }
     auto temps = m_targets.front()->list_temp();
+    for (auto& th : logins) {
+      th.join();
+    }
+    // Temporary files of an interrupted run: no other run holds the lock.
     if (!temps) {
       report.error = temps.error();
       return finish(report, start);

@@ -151,6 +151,10 @@ class RetryTarget final : public Target {
   {
   }
 
+  Result<void> connect() override
+  {
+    return again([&] { return m_inner->connect(); });
+  }
   Result<checksum::FileHash> put_temp(const std::string& key, const fs::path& source,
                                       const checksum::Digest& expected) override
   {

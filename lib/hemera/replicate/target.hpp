@@ -74,6 +74,9 @@ class Target {
  public:
   virtual ~Target() = default;
 
+  // Open the connection now (log in) rather than on the first operation;
+  // nothing for targets without one.
+  virtual Result<void> connect() { return {}; }
   // Upload local file `source` to `key` (a temporary name), hashing what is read
   // in the same pass; return the size and SHA-256 of what was sent.
   // `expected` is the journaled digest (S3 signs and declares it).
