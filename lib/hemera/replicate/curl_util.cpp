@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <hemera/replicate/curl_util.hpp>
 
+#include <malloc.h>
+#include <poll.h>
+
 #include <algorithm>
 #include <mutex>
-
-#include <poll.h>
 
 #include <fmt/format.h>
 
@@ -13,7 +14,16 @@ namespace hemera::replicate::detail {
 void global_init()
 {
   static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    // libcurl allocates its 256 KiB transfer buffers at the start of every
+    // transfer and frees them at the end; with glibc's defaults each file
+    // then grows and trims the heap and faults the pages in again (14,000
+    // page faults for 2,000 files, 10% of the run's time). Keep freed
+    // memory below 64 MiB in the process, and blocks below 4 MiB in the heap.
+    (void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    (void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  });
 }
 
 Easy::Easy()

@@ -179,7 +179,7 @@ class CurlTarget final : public Target {
     if (offset > size) {
       return fail(Errc::io, "the temporary file is longer than the local file", where(key));
     }
-    std::vector<char> buf(checksum::k_read_size);
+    std::vector<char> buf(offset > 0 ? checksum::k_read_size : 0);
     for (std::uint64_t left = offset; left > 0;) {
       auto n = std::fread(buf.data(), 1, std::min<std::uint64_t>(left, buf.size()), f.get());
       if (n == 0) {
