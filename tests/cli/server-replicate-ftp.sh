@@ -24,6 +24,54 @@ targets:
 CONF
 conformance ftp ftp.yaml "$T/ftproot/hemera"
 A=$CONF_ARCHIVE
+R=$T/ftproot/hemera
+U3=3b241101-e2bb-4255-8caf-4136c566a962
+
+# Remote fixity at scale: one byte flipped in 10 remote files (same size,
+# same mtime); hemera-verify --target names exactly those 10, with one
+# alert; hemera-repair restores them.
+new_dataset "$A" DATB camp/ten "$U3" 12
+expect_exit 0 hemera-replicate --root "$A" --config ftp.yaml -q
+mapfile -t ten < <(cd "$A" && ls DATB/camp/ten/"$U3"/v1/*.na | head -10)
+[[ ${#ten[@]} == 10 ]] || fail "expected 10 files to damage"
+for f in "${ten[@]}"; do
+  before=$(stat -c '%s %Y' "$R/$f")
+  flip_byte "$R/$f" 7
+  [[ $(stat -c '%s %Y' "$R/$f") == "$before" ]] || fail "the damage changed size or mtime"
+done
+rm -f "$T/alert-count"
+expect_exit 1 hemera-verify --root "$A" --config ftp.yaml.alert --target far --json
+check_json
+[[ $(json_get '" ".join(sorted(p["file"] for p in d["problems"]))') == "$(printf '%s\n' "${ten[@]}" | sort | xargs)" ]] ||
+  fail "hemera-verify --target did not name exactly the 10 damaged files"
+[[ $(wc -l <"$T/alert-count") == 1 ]] || fail "expected one alert for the 10 files"
+expect_exit 0 hemera-repair --root "$A" --config ftp.yaml --from local --to far --json
+check_json
+[[ $(json_get 'len(d["repaired"])') == 10 ]] || fail "repair count"
+expect_exit 0 hemera-verify --root "$A" --config ftp.yaml --target far -q --no-alert
+same_tree "$A" "$R"
+pass "ftp: 10 remote files with a byte flipped (same size and mtime) named exactly, one alert, repaired"
+
+# --full re-checks the whole remote copy and fixes it (a deleted and a
+# damaged remote file), but never uploads a local file that fails its
+# manifest: that one is reported for repair. Privileged and audited.
+gone=${ten[0]} damaged=${ten[1]} rotted=${ten[2]}
+rm -f "$R/$gone" "$R/$rotted"
+flip_byte "$R/$damaged" 3
+flip_byte "$A/$rotted" 9
+expect_exit 1 hemera-replicate --root "$A" --config ftp.yaml --full --json
+check_json
+[[ $(json_get '[(p["file"], p["problem"]) for p in d["targets"][0]["problems"]]') == "[('$rotted', 'local-mismatch')]" ]] ||
+  fail "--full: expected only the rotted local file as a problem: $(json_get 'd["targets"][0]["problems"]')"
+cmp -s "$A/$gone" "$R/$gone" || fail "--full did not restore a deleted remote file"
+cmp -s "$A/$damaged" "$R/$damaged" || fail "--full did not replace a damaged remote file"
+[[ ! -e $R/$rotted ]] || fail "--full uploaded a local file that fails its manifest"
+no_temps "$R"
+grep -q '"action":"replicate.full"' "$A/.hemera/audit.log" || fail "--full is not audited"
+flip_byte "$A/$rotted" 9  # the local copy made good again (as a repair would)
+expect_exit 0 hemera-replicate --root "$A" --config ftp.yaml --full -q
+same_tree "$A" "$R"
+pass "ftp: --full restores deleted and damaged remote files, never uploads a bit-rotted local file"
 
 # Secrets never in the output.
 expect_exit 0 hemera-replicate --root "$A" --config ftp.yaml --print-config
