@@ -3,6 +3,7 @@
 // record revisions against the journal, within a time budget, and alert.
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -121,6 +122,11 @@ int main(int argc, char** argv)
   std::string target;
   app.add_option("--target", target,
                  "Verify the copy at this replication target instead of the local archive");
+  std::string state_dir;
+  app.add_option("--state", state_dir,
+                 "With --root on a replicated copy (a tree without .hemera/, at the remote site): "
+                 "keep its verification times and alert ledger in this folder "
+                 "(default: ~/.local/state/hemera/copies/<hash of the path>)");
   unsigned reread_share = 10;
   app.add_option("--reread-share", reread_share,
                  "With --target on S3: percent of the objects read back in full each run, "
@@ -135,10 +141,32 @@ int main(int argc, char** argv)
   tool.example("hemera-verify --target objects --budget 1h --reread-share 5",
                "Check an S3 copy by its stored checksums and read 5% of the objects back in "
                "full, oldest re-read first.");
+  tool.example("hemera-verify --root /srv/replica/hemera -q --budget 1h",
+               "At the remote site: check the replicated copy against its own manifests (the "
+               "copy is only read; its state is kept under ~/.local/state/hemera).");
   tool.example("sudo hemera-verify --ack", "Acknowledge the open problems after a human looked at them.");
 
   return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
-    auto archive = HEMERA_TRY(archive::Archive::open(ctx.root));
+    // A tree without .hemera/ that hemera-replicate made: checked against
+    // its replicated manifests, with its state kept elsewhere.
+    const bool copy = !archive::is_archive(ctx.root) && archive::is_copy(ctx.root);
+    if (copy && !target.empty()) {
+      return fail(Errc::usage, "--target needs the archive itself, not a replicated copy", ctx.root.string(),
+                  "--target");
+    }
+    if (std::error_code ec; !copy && !archive::is_archive(ctx.root) && std::filesystem::is_directory(ctx.root, ec)) {
+      return fail(Errc::no_input,
+                  "neither an archive (.hemera/) nor a replicated copy of one (DATB/ or DASB/ without .hemera/)",
+                  ctx.root.string());
+    }
+    if (!copy && !state_dir.empty()) {
+      return fail(Errc::usage, "--state applies to a replicated copy only", ctx.root.string(), "--state");
+    }
+    auto opened = copy ? archive::Archive::open_copy(ctx.root, state_dir.empty()
+                                                                 ? archive::default_copy_state(ctx.root)
+                                                                 : std::filesystem::path(state_dir))
+                       : archive::Archive::open(ctx.root);
+    auto archive = HEMERA_TRY(std::move(opened));
     if (ack) {
       return acknowledge(ctx, archive, datasets, target.empty() ? "local" : "target:" + target);
     }
@@ -164,18 +192,28 @@ int main(int argc, char** argv)
     }
     opts.period = *period;
     auto settings = HEMERA_TRY(alert::settings_from(ctx.config));
-    // Complete any commit interrupted by a crash before looking at the tree.
-    if (auto done = archive::complete_interrupted(archive); !done) {
-      log::warn("cannot complete interrupted commits: {}", done.error().to_string());
+    if (copy) {
+      // No journal and no commits at a copy: the files are checked against
+      // the replicated manifests (the records, journaled at the archive,
+      // by hemera-verify --target there).
+      opts.site = "copy";
+    } else {
+      // Complete any commit interrupted by a crash before looking at the tree.
+      if (auto done = archive::complete_interrupted(archive); !done) {
+        log::warn("cannot complete interrupted commits: {}", done.error().to_string());
+      }
+      // Read on another thread by verify::run, while it reads the tree.
+      opts.load_journal = [&archive] { return read_journal(archive); };
+      opts.refresh_journal = [&archive]() -> Result<verify::RecordHashes> {
+        auto fresh = HEMERA_TRY(read_journal(archive));
+        return std::move(*fresh.record_hashes);
+      };
     }
-    // Read on another thread by verify::run, while it reads the tree.
-    opts.load_journal = [&archive] { return read_journal(archive); };
-    opts.refresh_journal = [&archive]() -> Result<verify::RecordHashes> {
-      auto fresh = HEMERA_TRY(read_journal(archive));
-      return std::move(*fresh.record_hashes);
-    };
     bool lock_warned = false;
-    opts.lock_dataset = [&archive, &lock_warned](const std::string& uuid) -> Result<util::FileLock> {
+    opts.lock_dataset = [&archive, &lock_warned, copy](const std::string& uuid) -> Result<util::FileLock> {
+      if (copy) {
+        return util::FileLock();
+      }
       auto lock = archive::lock_dataset(archive, uuid, true);
       if (!lock && lock.error().code == Errc::no_perm) {
         // A read-only verifier: check without excluding commits in progress.
@@ -221,6 +259,7 @@ int main(int argc, char** argv)
                                                 settings.repeat_after));
     nlohmann::json doc = verify::to_json(report);
     doc["root"] = archive.layout().root.string();
+    doc["copy"] = copy;
     nlohmann::json alert_doc = {{"due", decision.send},
                                 {"new", decision.fresh},
                                 {"acknowledged", decision.acked},

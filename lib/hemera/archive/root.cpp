@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <hemera/archive/root.hpp>
 
+#include <cstdlib>
 #include <ctime>
 
 #include <fmt/format.h>
 
 #include <hemera/archive/store.hpp>
 #include <hemera/auth/auth.hpp>
+#include <hemera/checksum.hpp>
 #include <hemera/log.hpp>
 #include <hemera/util/fs.hpp>
 #include <hemera/uuid.hpp>
@@ -66,6 +68,52 @@ Result<Archive> Archive::open(const fs::path& root)
     }
   }
   return archive;
+}
+
+bool is_copy(const fs::path& root)
+{
+  std::error_code ec;
+  Layout l{root};
+  return !fs::exists(l.state(), ec) && (fs::is_directory(l.datb(), ec) || fs::is_directory(l.dasb(), ec));
+}
+
+fs::path default_copy_state(const fs::path& root)
+{
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  fs::path base = xdg != nullptr && *xdg == '/' ? fs::path(xdg)
+                  : home != nullptr && *home == '/' ? fs::path(home) / ".local" / "state"
+                                                    : fs::path("/var/lib");
+  auto abs = fs::absolute(root).lexically_normal().string();
+  while (abs.size() > 1 && abs.back() == '/') {
+    abs.pop_back();
+  }
+  return base / "hemera" / "copies" / checksum::sha256(abs).hex().substr(0, 16);
+}
+
+Result<Archive> Archive::open_copy(const fs::path& root, const fs::path& state)
+{
+  std::error_code ec;
+  if (!is_copy(root)) {
+    return fail(Errc::no_input, "neither an archive nor a replicated copy of one (no DATB/ or DASB/)",
+                root.string());
+  }
+  Layout layout{fs::absolute(root).lexically_normal(), fs::absolute(state).lexically_normal()};
+  if (!fs::is_directory(layout.state(), ec)) {
+    fs::create_directories(layout.state(), ec);
+    if (ec) {
+      return fail(Errc::cant_create, "cannot create the copy's state folder: " + ec.message(),
+                  layout.state().string());
+    }
+    fs::permissions(layout.state(), fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
+  fs::create_directories(layout.locks(), ec);
+  if (ec) {
+    return fail(Errc::cant_create, "cannot create the locks folder: " + ec.message(), layout.locks().string());
+  }
+  auto database = HEMERA_TRY(db::Database::open(layout.database(), true));
+  HEMERA_TRY(database.migrate());
+  return Archive(std::move(layout), std::move(database));
 }
 
 Result<InitResult> init(const fs::path& root_in, const Actor& actor)

@@ -16,10 +16,11 @@ namespace fs = std::filesystem;
 // The archive's fixed layout below its root (DESIGN.md "The archive on disk").
 struct Layout {
   fs::path root;
+  fs::path state_dir;  // where .hemera's content lives; empty: root/.hemera
 
   [[nodiscard]] fs::path datb() const { return root / "DATB"; }
   [[nodiscard]] fs::path dasb() const { return root / "DASB"; }
-  [[nodiscard]] fs::path state() const { return root / ".hemera"; }
+  [[nodiscard]] fs::path state() const { return state_dir.empty() ? root / ".hemera" : state_dir; }
   [[nodiscard]] fs::path database() const { return state() / "hemera.db"; }
   [[nodiscard]] fs::path journal() const { return state() / "journal"; }
   [[nodiscard]] fs::path audit_log() const { return state() / "audit.log"; }
@@ -33,6 +34,10 @@ class Archive {
  public:
   // Open the initialised archive at `root`; Errc::no_input if it is not one.
   static Result<Archive> open(const fs::path& root);
+  // Open the replicated copy of an archive at `root` (see is_copy), read
+  // only: its own state (hemera.db with verification times and the alert
+  // ledger, locks) lives in `state`, made owner-only if missing.
+  static Result<Archive> open_copy(const fs::path& root, const fs::path& state);
 
   [[nodiscard]] const Layout& layout() const { return m_layout; }
   db::Database& db() { return m_db; }
@@ -59,6 +64,16 @@ Result<InitResult> init(const fs::path& root, const Actor& actor);
 
 // Return true if `root` holds an initialised archive.
 bool is_archive(const fs::path& root);
+
+// Return true if `root` holds a replicated copy of an archive (what
+// hemera-replicate puts at a file, FTP or SFTP target): DATB/ or DASB/ with
+// the manifests and records, without the archive's .hemera/ state.
+bool is_copy(const fs::path& root);
+
+// Return the default state folder of the copy at `root` for the user
+// running: $XDG_STATE_HOME (or ~/.local/state) /hemera/copies/<hash of the
+// absolute path>.
+fs::path default_copy_state(const fs::path& root);
 
 // Return the legacy (v5) namespace pinned in the archive's database.
 Result<std::string> legacy_namespace(Archive& archive);
