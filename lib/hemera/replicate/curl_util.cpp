@@ -74,6 +74,7 @@ CURLcode Easy::perform()
   CURLcode result = CURLE_OK;
   bool done = false;
   int idle_spins = 0;
+  int unheeded = 0;  // turns the connection was readable and libcurl still had no socket
   while (!done) {
     int running = 0;
     CURLMcode mc = curl_multi_perform(m_multi, &running);
@@ -96,18 +97,23 @@ CURLcode Easy::perform()
     // reply is made on the next call); after that, wait a little for the
     // connection to become readable (SFTP waiting for the server's reply to
     // a write) rather than spin or sleep the whole cap.
-    if (!has_sockets(m_multi)) {
+    // A connection that stays readable while libcurl still wants nothing
+    // would make this spin: after a few such turns, sleep as below.
+    if (!has_sockets(m_multi) && unheeded < k_max_unheeded) {
       if (idle_spins++ == 0) {
         continue;
       }
       curl_socket_t s = CURL_SOCKET_BAD;
       if (curl_easy_getinfo(m_curl, CURLINFO_ACTIVESOCKET, &s) == CURLE_OK && s != CURL_SOCKET_BAD) {
         pollfd p{s, POLLIN, 0};
-        (void)::poll(&p, 1, k_idle_wait_ms);
+        if (::poll(&p, 1, k_idle_wait_ms) > 0) {
+          ++unheeded;
+        }
         continue;
       }
     }
     idle_spins = 0;
+    unheeded = 0;
     if (curl_multi_poll(m_multi, nullptr, 0, k_poll_cap_ms, nullptr) != CURLM_OK) {
       result = CURLE_RECV_ERROR;
       break;

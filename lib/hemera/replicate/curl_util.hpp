@@ -46,6 +46,9 @@ class Easy {
   // The longest wait for the connection to become readable while libcurl
   // has no socket to wait on.
   static constexpr int k_idle_wait_ms = 1;
+  // The most such waits in a row that find the connection readable before a
+  // plain sleep of k_poll_cap_ms.
+  static constexpr int k_max_unheeded = 8;
 
  private:
   CURL* m_curl = nullptr;
