@@ -9,7 +9,9 @@
 #include <charconv>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -202,11 +204,28 @@ class CurlTarget final : public Target {
     if (m_config.bwlimit > 0) {
       curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(m_config.bwlimit));
     }
+    // FTP with trust_transport: the size check before the rename is asked
+    // in the upload's own exchange (SIZE after the 226), and stat() of this
+    // temporary name answers from that reply.
+    Slist size_after;
+    std::string replies;
+    m_posted.reset();
+    if (!m_sftp && post == nullptr && m_config.trust_transport) {
+      size_after.add("*SIZE " + abs(key));  // '*': a refusal leaves the long way to stat()
+      post = size_after.get();
+      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &detail::string_write);
+      curl_easy_setopt(c, CURLOPT_HEADERDATA, &replies);
+    }
     if (post != nullptr) {
       curl_easy_setopt(c, CURLOPT_POSTQUOTE, post);
     }
     auto rc = m_easy.perform();
     m_last_rc = rc;
+    if (rc == CURLE_OK && size_after.get() != nullptr) {
+      if (auto n = size_reply(replies); n) {
+        m_posted = std::make_pair(key, *n);
+      }
+    }
     if (src.read_error) {
       return fail(Errc::io, "read error while uploading", source.string());
     }
@@ -257,6 +276,11 @@ class CurlTarget final : public Target {
   Result<std::optional<RemoteStat>> stat(const std::string& key) override
   {
     HEMERA_TRY(ensure_entry());
+    if (m_posted && m_posted->first == key) {
+      auto n = m_posted->second;
+      m_posted.reset();
+      return std::optional<RemoteStat>{RemoteStat{n}};
+    }
     if (!m_sftp && m_binary) {
       if (auto fast = HEMERA_TRY(size_command(key)); fast) {
         return *fast;
@@ -571,15 +595,9 @@ class CurlTarget final : public Target {
     if (rc != CURLE_OK) {
       return tl::unexpected(detail::curl_error(rc, m_err, "stat", where(key)));
     }
-    // The reply to SIZE is the last line libcurl saw (login lines come first
-    // on a new connection).
-    while (!replies.empty() && (replies.back() == '\n' || replies.back() == '\r')) {
-      replies.pop_back();
-    }
-    auto nl = replies.find_last_of('\n');
-    std::string last = nl == std::string::npos ? replies : replies.substr(nl + 1);
     long connects = 0;
     curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+    auto last = last_line(replies);
     if (connects > 0) {
       m_binary = false;  // a new connection, in ASCII mode: its 550 proves nothing
       if (last.rfind("213 ", 0) != 0) {
@@ -589,15 +607,37 @@ class CurlTarget final : public Target {
     if (last.rfind("550", 0) == 0) {
       return std::optional<std::optional<RemoteStat>>{std::optional<RemoteStat>{}};
     }
-    if (last.size() > 4 && last.rfind("213 ", 0) == 0) {
-      std::uint64_t n = 0;
-      auto digits = last.substr(4);
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-      if (ec == std::errc() && end == digits.data() + digits.size()) {
-        return std::optional<std::optional<RemoteStat>>{std::optional<RemoteStat>{RemoteStat{n}}};
-      }
+    if (auto n = size_reply(replies); n) {
+      return std::optional<std::optional<RemoteStat>>{std::optional<RemoteStat>{RemoteStat{*n}}};
     }
     return std::optional<std::optional<RemoteStat>>{};
+  }
+
+  // The last line of the server's replies (those of a login come first on a
+  // new connection; a command sent last is answered last).
+  static std::string last_line(std::string replies)
+  {
+    while (!replies.empty() && (replies.back() == '\n' || replies.back() == '\r')) {
+      replies.pop_back();
+    }
+    auto nl = replies.find_last_of('\n');
+    return nl == std::string::npos ? replies : replies.substr(nl + 1);
+  }
+
+  // The size in a "213 <n>" reply to SIZE sent last, if that is the last line.
+  static std::optional<std::uint64_t> size_reply(const std::string& replies)
+  {
+    auto last = last_line(replies);
+    if (last.size() <= 4 || last.rfind("213 ", 0) != 0) {
+      return std::nullopt;
+    }
+    std::uint64_t n = 0;
+    auto digits = last.substr(4);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || end != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
+    return n;
   }
 
   Result<checksum::FileHash> download(const std::string& key, std::FILE* file)
@@ -645,6 +685,8 @@ class CurlTarget final : public Target {
   Easy m_easy;
   char m_err[CURL_ERROR_SIZE] = {};
   CURLcode m_last_rc = CURLE_OK;  // of the last upload
+  // FTP: the temporary name last uploaded and the size SIZE gave right after.
+  std::optional<std::pair<std::string, std::uint64_t>> m_posted;
 };
 
 }  // namespace
