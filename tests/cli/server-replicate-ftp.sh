@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # hemera-replicate to real vsftpd servers on 127.0.0.1: plain FTP and FTPS
 # (explicit AUTH TLS, certificate from a CA the test makes). The shared
-# conformance checks, rejected credentials (78), an unknown CA (69), plaintext
+# conformance checks (with read-back and with trust_transport), rejected credentials (78), an unknown CA (69), plaintext
 # refused to a non-loopback host, secrets kept out of the output.
 source "$HEMERA_SRC/tests/cli/lib.sh"
 source "$HEMERA_SRC/tests/cli/replicate_lib.bash"
@@ -72,6 +72,11 @@ flip_byte "$A/$rotted" 9  # the local copy made good again (as a repair would)
 expect_exit 0 hemera-replicate --root "$A" --config ftp.yaml --full -q
 same_tree "$A" "$R"
 pass "ftp: --full restores deleted and damaged remote files, never uploads a bit-rotted local file"
+
+# trust_transport: no read-back; the size of each temporary file is asked in
+# its upload's exchange (SIZE after the 226) before the rename.
+{ cat ftp.yaml; printf '    trust_transport: true\n'; } | sed 's#/hemera$#/trusted#' >trusted.yaml
+conformance ftp-trusted trusted.yaml "$T/ftproot/trusted"
 
 # Secrets never in the output.
 expect_exit 0 hemera-replicate --root "$A" --config ftp.yaml --print-config
