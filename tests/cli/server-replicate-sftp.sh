@@ -29,6 +29,24 @@ A=$CONF_ARCHIVE
 # existing remote file the long way).
 { cat sftp.yaml; printf '    trust_transport: true\n'; } | sed 's#/sftproot/hemera#/sftproot/trusted#' >trusted.yaml
 conformance sftp-trusted trusted.yaml "$T/sftproot/trusted"
+# A local file longer than its manifest says: nothing sent, the digest read
+# is reported.
+B=$CONF_ARCHIVE
+new_dataset "$B" DATB camp/sonde "$U1" 1
+long=$(cd "$B" && ls DATB/camp/sonde/$U1/v*/*.na | sort -V | tail -1)
+chmod u+w "$B/$long"
+printf 'x' >>"$B/$long"
+expect_exit 1 hemera-replicate --root "$B" --config trusted.yaml --json
+check_json
+[[ $(json_get 'd["targets"][0]["problems"][0]["problem"]') == local-mismatch ]] || fail "longer file: no local-mismatch"
+json_get 'd["targets"][0]["problems"][0]["message"]' | grep -q "read $(sha256sum "$B/$long" | cut -c1-64)" ||
+  fail "longer file: the digest read is not reported"
+[[ ! -e $T/sftproot/trusted/$long ]] || fail "a longer local file was uploaded"
+truncate -s -1 "$B/$long"
+chmod a-w "$B/$long"
+expect_exit 0 hemera-replicate --root "$B" --config trusted.yaml -q
+same_tree "$B" "$T/sftproot/trusted"
+pass "sftp-trusted: a local file longer than its manifest is not uploaded"
 
 # A wrong host key pin: 69, nothing sent.
 other=$(ssh-keygen -lf "$T/ssh/otherhost.pub" | awk '{print $2}')

@@ -171,10 +171,12 @@ class CurlTarget final : public Target {
     src.limiter = m_config.limiter.get();
     if (expect != nullptr) {
       if (size != expect->size) {
-        // Not even the size: nothing is sent.
+        // Not even the size: nothing is sent (the digest, for the report).
         src.mismatch = true;
-        src.sent = size;
-        return checksum::FileHash{size, checksum::Digest{}};
+        auto read = HEMERA_TRY(checksum::hash_file(source));
+        src.sent = read.size;
+        src.digest = read.digest;
+        return read;
       }
       src.expect = expect;
     }
