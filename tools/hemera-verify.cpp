@@ -3,7 +3,6 @@
 // record revisions against the journal, within a time budget, and alert.
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -149,24 +148,12 @@ int main(int argc, char** argv)
   return tool.run(argc, argv, [&](cli::Context& ctx) -> Result<int> {
     // A tree without .hemera/ that hemera-replicate made: checked against
     // its replicated manifests, with its state kept elsewhere.
-    const bool copy = !archive::is_archive(ctx.root) && archive::is_copy(ctx.root);
+    auto archive = HEMERA_TRY(archive::open_archive_or_copy(ctx.root, state_dir));
+    const bool copy = archive.layout().is_copy();
     if (copy && !target.empty()) {
       return fail(Errc::usage, "--target needs the archive itself, not a replicated copy", ctx.root.string(),
                   "--target");
     }
-    if (std::error_code ec; !copy && !archive::is_archive(ctx.root) && std::filesystem::is_directory(ctx.root, ec)) {
-      return fail(Errc::no_input,
-                  "neither an archive (.hemera/) nor a replicated copy of one (DATB/ or DASB/ without .hemera/)",
-                  ctx.root.string());
-    }
-    if (!copy && !state_dir.empty()) {
-      return fail(Errc::usage, "--state applies to a replicated copy only", ctx.root.string(), "--state");
-    }
-    auto opened = copy ? archive::Archive::open_copy(ctx.root, state_dir.empty()
-                                                                 ? archive::default_copy_state(ctx.root)
-                                                                 : std::filesystem::path(state_dir))
-                       : archive::Archive::open(ctx.root);
-    auto archive = HEMERA_TRY(std::move(opened));
     if (ack) {
       return acknowledge(ctx, archive, datasets, target.empty() ? "local" : "target:" + target);
     }

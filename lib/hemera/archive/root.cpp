@@ -116,6 +116,26 @@ Result<Archive> Archive::open_copy(const fs::path& root, const fs::path& state)
   return Archive(std::move(layout), std::move(database));
 }
 
+Result<Archive> open_archive_or_copy(const fs::path& root, const fs::path& copy_state)
+{
+  std::error_code ec;
+  if (is_archive(root)) {
+    if (!copy_state.empty()) {
+      return fail(Errc::usage, "a state folder applies to a replicated copy only", root.string());
+    }
+    return Archive::open(root);
+  }
+  if (is_copy(root)) {
+    return Archive::open_copy(root, copy_state.empty() ? default_copy_state(root) : copy_state);
+  }
+  if (fs::is_directory(root, ec)) {
+    return fail(Errc::no_input,
+                "neither an archive (.hemera/) nor a replicated copy of one (DATB/ or DASB/ without .hemera/)",
+                root.string());
+  }
+  return Archive::open(root);  // its own error: not found
+}
+
 Result<InitResult> init(const fs::path& root_in, const Actor& actor)
 {
   InitResult out;

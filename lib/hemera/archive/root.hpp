@@ -27,6 +27,8 @@ struct Layout {
   [[nodiscard]] fs::path staging() const { return state() / "staging"; }
   [[nodiscard]] fs::path locks() const { return state() / "locks"; }
   [[nodiscard]] fs::path marker() const { return state() / "ARCHIVE"; }
+  // A replicated copy, whose state lives outside it (Archive::open_copy).
+  [[nodiscard]] bool is_copy() const { return !state_dir.empty(); }
 };
 
 // An open archive: its layout and its database.
@@ -69,6 +71,12 @@ bool is_archive(const fs::path& root);
 // hemera-replicate puts at a file, FTP or SFTP target): DATB/ or DASB/ with
 // the manifests and records, without the archive's .hemera/ state.
 bool is_copy(const fs::path& root);
+
+// Open the archive at `root`, or the replicated copy of one there (its state
+// in `copy_state`, default_copy_state(root) when empty); a folder that is
+// neither is Errc::no_input, and `copy_state` given for an archive
+// Errc::usage.
+Result<Archive> open_archive_or_copy(const fs::path& root, const fs::path& copy_state);
 
 // Return the default state folder of the copy at `root` for the user
 // running: $XDG_STATE_HOME (or ~/.local/state) /hemera/copies/<hash of the

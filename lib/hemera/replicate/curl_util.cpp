@@ -96,9 +96,9 @@ CURLcode Easy::perform()
     // time, call it again at once (the FTP data connection after the EPSV
     // reply is made on the next call); after that, wait a little for the
     // connection to become readable (SFTP waiting for the server's reply to
-    // a write) rather than spin or sleep the whole cap.
-    // A connection that stays readable while libcurl still wants nothing
-    // would make this spin: after a few such turns, sleep as below.
+    // a write) rather than sleep the whole cap. A connection that stays
+    // readable while libcurl still wants nothing would make this spin:
+    // after k_max_unheeded such turns, sleep as below.
     if (!has_sockets(m_multi) && unheeded < k_max_unheeded) {
       if (idle_spins++ == 0) {
         continue;
